@@ -1,0 +1,19 @@
+// Command zipline-tray uploads screenshots and files to a Zipline server,
+// from the system tray or the command line.
+package main
+
+import (
+	"os"
+
+	"github.com/zipline-tray/zipline-tray/cli"
+)
+
+func main() {
+	args := os.Args[1:]
+	// A command name, a flag or "help" goes to the CLI; no arguments (or
+	// only file paths, as from "Open with") start the desktop app.
+	if cli.IsCommand(args) || !hasGUI {
+		os.Exit(cli.Main(args))
+	}
+	os.Exit(runGUI(args))
+}
