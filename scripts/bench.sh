@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# `make bench`: throughput and memory of `zipline-tray upload` against curl,
+# on loopback, with the fake Zipline server (cmd/fakezipline) hashing what it
+# receives. Figures go to stdout; docs/PERFORMANCE.md records them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE_MIB=${BENCH_SIZE_MIB:-1024}
+RUNS=${BENCH_RUNS:-3}
+tmp=$(mktemp -d)
+fake_pid=""
+cleanup() { [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+go build -tags migrated_fynedo,nogui -o "$tmp/fakezipline" ./cmd/fakezipline
+cli=bin/zipline-tray-cli
+[ -x "$cli" ] || CGO_ENABLED=0 go build -tags migrated_fynedo,nogui -o "$cli" .
+
+echo "bench: writing a ${SIZE_MIB} MiB file"
+head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom > "$tmp/big.bin"
+
+start_fake() { # extra flags...
+  [ -n "$fake_pid" ] && { kill "$fake_pid"; wait "$fake_pid" 2>/dev/null || true; }
+  "$tmp/fakezipline" -addr 127.0.0.1:0 -user bench -password benchpass -admin -print-token \
+    -no-rate-limit -hash-only -max-file-size 2gb "$@" > "$tmp/fake.out" 2> "$tmp/fake.err" &
+  fake_pid=$!
+  for _ in $(seq 100); do [ "$(wc -l < "$tmp/fake.out")" -ge 2 ] && break; sleep 0.1; done
+  URL=$(sed -n 1p "$tmp/fake.out"); TOKEN=$(sed -n 2p "$tmp/fake.out")
+  [ -n "$URL" ] && [ -n "$TOKEN" ] || { echo "bench: fakezipline did not start"; cat "$tmp/fake.err"; exit 1; }
+}
+
+# best of $RUNS: prints "seconds maxrss_kib"
+run_cli() {
+  local best="" rss=0
+  for _ in $(seq "$RUNS"); do
+    ZIPLINE_TRAY_HOME="$tmp/home" ZIPLINE_SERVER="$URL" ZIPLINE_TOKEN="$TOKEN" \
+      /usr/bin/time -f '%e %M' -o "$tmp/time" "$cli" upload "$tmp/big.bin" > /dev/null
+    read -r s m < "$tmp/time"
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
+    [ "$m" -gt "$rss" ] && rss=$m
+  done
+  echo "$best $rss"
+}
+run_curl() {
+  local best=""
+  for _ in $(seq "$RUNS"); do
+    s=$(curl -sS -o /dev/null -w '%{time_total}' -H "authorization: $TOKEN" \
+      -F "file=@$tmp/big.bin;type=application/octet-stream" "$URL/api/upload")
+    if [ -z "$best" ] || awk "BEGIN{exit !($s < $best)}"; then best=$s; fi
+  done
+  echo "$best"
+}
+mibs() { awk -v n="$SIZE_MIB" -v s="$1" 'BEGIN{printf "%.0f", n/s}'; }
+
+start_fake -no-chunks
+read -r cli_s cli_rss < <(run_cli)
+curl_s=$(run_curl)
+echo
+echo "single request, ${SIZE_MIB} MiB, best of $RUNS:"
+echo "  curl -F          ${curl_s} s  $(mibs "$curl_s") MiB/s"
+echo "  zipline-tray     ${cli_s} s  $(mibs "$cli_s") MiB/s  peak RSS $((cli_rss / 1024)) MiB"
+awk -v a="$curl_s" -v b="$cli_s" 'BEGIN{printf "  ratio            %.2f x curl throughput (target >= 0.9)\n", a/b}'
+
+start_fake -chunk-size 25mb -chunk-max 95mb
+read -r ch_s ch_rss < <(run_cli)
+echo
+echo "chunked (25 MiB chunks), ${SIZE_MIB} MiB, best of $RUNS:"
+echo "  zipline-tray     ${ch_s} s  $(mibs "$ch_s") MiB/s  peak RSS $((ch_rss / 1024)) MiB"
