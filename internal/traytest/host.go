@@ -261,6 +261,15 @@ func (h *Host) notifyLocked() {
 	h.changed = make(chan struct{})
 }
 
+// Changed returns a channel that is closed at the next change: an item
+// registers or leaves, a notification arrives or closes, or the host
+// closes. Take it before reading the state you react to.
+func (h *Host) Changed() <-chan struct{} {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.changed
+}
+
 // wait calls check under the lock until it reports done, the context ends
 // or the host closes.
 func (h *Host) wait(ctx context.Context, what string, check func() bool) error {

@@ -447,7 +447,18 @@ func TestNotifications(t *testing.T) {
 		}
 		return id
 	}
+	changed := h.Changed()
+	select {
+	case <-changed:
+		t.Fatal("Changed closed before anything happened")
+	default:
+	}
 	first := notify(0, "Uploaded", nil)
+	select {
+	case <-changed:
+	case <-ctx.Done():
+		t.Fatal("Changed not closed by a Notify")
+	}
 	second := notify(0, "Signed out", []string{"default", "Sign in"})
 	if first == 0 || second == first {
 		t.Fatalf("ids %d, %d: want distinct, non-zero", first, second)
