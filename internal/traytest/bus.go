@@ -2,10 +2,10 @@ package traytest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -32,7 +32,8 @@ func NewBus(ctx context.Context) (*Bus, error) {
 		return nil, ErrNoDaemon
 	}
 	cmd := exec.Command(bin, "--session", "--nofork", "--nopidfile", "--print-address=1")
-	cmd.Stderr = os.Stderr
+	var stderr bytes.Buffer // it complains harmlessly about fd limits when not root-capable
+	cmd.Stderr = &stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -44,10 +45,12 @@ func NewBus(ctx context.Context) (*Bus, error) {
 	b := &Bus{cmd: cmd, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
+		// Wait for the address line before Wait, which closes the pipe.
 		line, _ := bufio.NewReader(out).ReadString('\n')
 		addr <- strings.TrimSpace(line)
+		cmd.Wait()
+		close(b.done)
 	}()
-	go func() { cmd.Wait(); close(b.done) }()
 	select {
 	case b.Address = <-addr:
 	case <-ctx.Done():
@@ -56,7 +59,8 @@ func NewBus(ctx context.Context) (*Bus, error) {
 	}
 	if b.Address == "" {
 		b.Close()
-		return nil, errors.New("start dbus-daemon: it printed no address")
+		<-b.done
+		return nil, fmt.Errorf("start dbus-daemon: it printed no address: %s", strings.TrimSpace(stderr.String()))
 	}
 	return b, nil
 }
