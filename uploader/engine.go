@@ -1,0 +1,902 @@
+// Package uploader is zipline-tray's upload engine: a durable queue in the
+// state folder, a folder watcher feeding it, bounded concurrent uploads with
+// retries, and the history of finished uploads. It knows nothing of the GUI
+// or of how credentials are stored: callers pass a Credentials and a
+// Clipboard, and follow the engine through Subscribe.
+package uploader
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/zipline"
+)
+
+// Credentials gives the engine a client for the signed-in server. auth
+// satisfies it through a small adapter. When nobody is signed in it should
+// return an error wrapping zipline.ErrUnauthorized: the queue then pauses
+// until CredentialsChanged.
+type Credentials interface {
+	Client(ctx context.Context) (*zipline.Client, error)
+}
+
+// Reloader is implemented by Credentials that cache a client: Reload drops
+// it, so the next Client call reads the new sign-in.
+type Reloader interface {
+	Reload()
+}
+
+// Config configures an Engine. StateDir and Credentials are required.
+type Config struct {
+	StateDir    string
+	Credentials Credentials
+	// Options are sent with every upload (format, expiry, folder...).
+	Options zipline.UploadOptions
+	// Concurrency bounds simultaneous uploads (0: 2).
+	Concurrency int
+	// ReuseLinks: the same content with the same options on the same server
+	// gets the earlier link instead of a second upload, while that file is
+	// still on the server.
+	ReuseLinks bool
+	// DeleteAfterUpload removes the local file once its link is recorded.
+	// Off by default: local files are otherwise never touched.
+	DeleteAfterUpload bool
+	// CopyLinks puts each finished upload's link on Clipboard; after a burst
+	// it holds the link of the upload that finished last.
+	CopyLinks  bool
+	LinkFormat string // url (default), raw, markdown, html
+	Clipboard  Clipboard
+	// RetryBase and RetryMax shape the back-off on network errors and 5xx
+	// (defaults 2 s and 5 min). Retries never stop by themselves.
+	RetryBase, RetryMax time.Duration
+	// RateLimitWait is used when a 429 carries no Retry-After (default 60 s).
+	RateLimitWait time.Duration
+	// LockWait bounds the wait for another process's lock on the queue
+	// (default 100 ms); after it Open fails with ErrOwned.
+	LockWait time.Duration
+	// ShutdownGrace is how long Close lets running uploads finish before
+	// cancelling them (default 3 s). Cancelled ones stay queued.
+	ShutdownGrace time.Duration
+	// NoIPC skips the control socket (tests that run several engines).
+	NoIPC bool
+	// OnShow handles a "show" request from another process (the GUI raises
+	// its window). Nil answers that this instance has no window.
+	OnShow func() error
+	Logger *slog.Logger
+}
+
+// Engine runs the queue. Create it with Open; it works until Close.
+type Engine struct {
+	cfg  Config
+	log  *slog.Logger
+	st   *store
+	ev   broker
+	clip *clipSetter
+	ipc  *ipcServer
+	ctx  context.Context // ends at Close: nothing new starts
+	stop context.CancelFunc
+	// work is the parent of running uploads; Close ends it after the grace.
+	workCtx  context.Context
+	stopWork context.CancelFunc
+	wg       sync.WaitGroup
+	watch    watchState
+
+	mu       sync.Mutex
+	items    map[ItemID]*Item // every item not in a terminal state
+	running  map[ItemID]context.CancelCauseFunc
+	wake     chan struct{}
+	paused   bool // 401: waiting for credentials
+	credGen  uint64
+	gate     time.Time // 429: no upload starts before this
+	gateSaid bool
+	closing  bool
+	offline  bool // serving one control request without running (Do)
+}
+
+var (
+	errCancelled = errors.New("cancelled by the user")
+	errShutdown  = errors.New("shutting down")
+)
+
+// Open opens the queue in cfg.StateDir, takes ownership of it, resumes what
+// a previous run left, and starts uploading. If another process owns the
+// queue it fails with ErrOwned at once: use Dial to talk to that process.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.StateDir == "" || cfg.Credentials == nil {
+		return nil, errors.New("uploader: StateDir and Credentials are required")
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 2 * time.Second
+	}
+	if cfg.RetryMax <= 0 {
+		cfg.RetryMax = 5 * time.Minute
+	}
+	if cfg.RateLimitWait <= 0 {
+		cfg.RateLimitWait = time.Minute
+	}
+	if cfg.LockWait <= 0 {
+		cfg.LockWait = 100 * time.Millisecond
+	}
+	if cfg.ShutdownGrace <= 0 {
+		cfg.ShutdownGrace = 3 * time.Second
+	}
+	if _, err := FormatLink(cfg.LinkFormat, "", "", ""); err != nil {
+		return nil, err
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st, err := openStore(cfg.StateDir, cfg.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	work, stopWork := context.WithCancel(context.Background())
+	e := &Engine{
+		cfg: cfg, log: log, st: st, ctx: ctx, stop: stop, workCtx: work, stopWork: stopWork,
+		items:   make(map[ItemID]*Item),
+		running: make(map[ItemID]context.CancelCauseFunc),
+		wake:    make(chan struct{}, 1),
+	}
+	pending, err := st.loadPending(time.Now(), 7*24*time.Hour)
+	if err != nil {
+		st.close()
+		stop()
+		stopWork()
+		return nil, fmt.Errorf("read upload queue: %w", err)
+	}
+	for _, it := range pending {
+		if !it.State.Terminal() {
+			e.items[it.ID] = it
+		}
+	}
+	if cfg.CopyLinks && cfg.Clipboard != nil {
+		e.clip = newClipSetter(cfg.Clipboard, log)
+	}
+	if !cfg.NoIPC {
+		e.ipc, err = listenIPC(cfg.StateDir, e)
+		if err != nil {
+			st.close()
+			stop()
+			stopWork()
+			return nil, err
+		}
+	}
+	e.wg.Add(1)
+	go e.dispatch()
+	return e, nil
+}
+
+// Close stops taking work, lets running uploads finish for ShutdownGrace,
+// cancels the rest (they stay queued for the next start), and closes the
+// queue. Everything detected so far is on disk.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	if e.closing {
+		e.mu.Unlock()
+		return nil
+	}
+	e.closing = true
+	e.mu.Unlock()
+	if e.ipc != nil {
+		e.ipc.close()
+	}
+	e.stop() // the dispatcher starts nothing more
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(e.cfg.ShutdownGrace):
+		e.mu.Lock()
+		for _, cancel := range e.running {
+			cancel(errShutdown)
+		}
+		e.mu.Unlock()
+		<-done
+	}
+	e.stopWork()
+	if e.clip != nil {
+		e.clip.close()
+	}
+	e.watch.saveMarks(e)
+	return e.st.close()
+}
+
+// Subscribe returns the engine's events and a function that ends the
+// subscription. A subscriber that falls behind loses progress events only.
+func (e *Engine) Subscribe() (<-chan Event, func()) { return e.ev.subscribe() }
+
+// StateDir is the folder holding the queue.
+func (e *Engine) StateDir() string { return e.cfg.StateDir }
+
+// AddOptions qualify Add.
+type AddOptions struct {
+	Source Source
+	Folder string
+	// Force queues the file even if the same file (path, size, mtime) was
+	// queued before. The watcher leaves it off; a user's explicit upload sets it.
+	Force bool
+	// Size and ModTime as the watcher saw them (zero: read them now).
+	Size    int64
+	ModTime time.Time
+}
+
+// Add records a file in the queue, before anything else happens to it, and
+// returns its item. added is false when the same file was already queued or
+// uploaded (then the earlier item is returned).
+func (e *Engine) Add(path string, o AddOptions) (it Item, added bool, err error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
+	}
+	if o.Size == 0 && o.ModTime.IsZero() {
+		fi, err := os.Stat(abs)
+		if err != nil {
+			return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
+		}
+		if !fi.Mode().IsRegular() {
+			return Item{}, false, fmt.Errorf("queue %s: not a regular file", path)
+		}
+		o.Size, o.ModTime = fi.Size(), fi.ModTime()
+	}
+	if o.Source == "" {
+		o.Source = SourceUser
+	}
+	now := time.Now()
+	n := &Item{
+		Path: abs, Folder: o.Folder, Source: o.Source, Size: o.Size, ModTime: o.ModTime,
+		State: StateQueued, Added: now, Updated: now,
+	}
+	e.mu.Lock()
+	closing := e.closing
+	e.mu.Unlock()
+	if closing {
+		return Item{}, false, errors.New("queue " + path + ": the upload engine is shutting down")
+	}
+	prev, err := e.st.addItem(n, o.Force)
+	if err != nil {
+		return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
+	}
+	if prev != nil {
+		return *prev, false, nil
+	}
+	e.mu.Lock()
+	e.items[n.ID] = n
+	cp := *n
+	e.mu.Unlock()
+	e.ev.publish(Event{Type: EventQueued, Item: n.ID, Path: n.Path, Folder: n.Folder, Total: n.Size})
+	e.kick()
+	return cp, true, nil
+}
+
+// Queue returns the items that are not finished (queued, uploading,
+// processing, failed), oldest first.
+func (e *Engine) Queue() []Item {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Item, 0, len(e.items))
+	for _, it := range e.items {
+		out = append(out, *it)
+	}
+	sortItems(out)
+	return out
+}
+
+// Item returns one item, finished or not.
+func (e *Engine) Item(id ItemID) (Item, bool) {
+	e.mu.Lock()
+	if it, ok := e.items[id]; ok {
+		cp := *it
+		e.mu.Unlock()
+		return cp, true
+	}
+	e.mu.Unlock()
+	all, err := e.st.items()
+	if err != nil {
+		return Item{}, false
+	}
+	for _, it := range all {
+		if it.ID == id {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+// Paused reports whether the queue waits for credentials (after a 401).
+func (e *Engine) Paused() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.paused
+}
+
+// CredentialsChanged tells the engine the user signed in again: a queue
+// paused by a 401 resumes.
+func (e *Engine) CredentialsChanged() {
+	if r, ok := e.cfg.Credentials.(Reloader); ok {
+		r.Reload()
+	}
+	e.mu.Lock()
+	e.credGen++
+	was := e.paused
+	e.paused = false
+	e.mu.Unlock()
+	if was {
+		e.log.Info("credentials changed; resuming uploads")
+		e.ev.publish(Event{Type: EventResumed, Reason: "signed in again"})
+	}
+	e.kick()
+}
+
+// Retry puts a failed, cancelled or skipped item back in the queue now.
+func (e *Engine) Retry(id ItemID) error {
+	e.mu.Lock()
+	it, ok := e.items[id]
+	if ok {
+		if _, busy := e.running[id]; busy {
+			e.mu.Unlock()
+			return fmt.Errorf("item %d is uploading", id)
+		}
+		it.State, it.Reason, it.Retrying, it.NextAttempt, it.Attempts = StateQueued, "", false, time.Time{}, 0
+		it.Updated = time.Now()
+		cp := *it
+		e.mu.Unlock()
+		if err := e.st.putItem(&cp); err != nil {
+			return err
+		}
+		e.ev.publish(Event{Type: EventQueued, Item: id, Path: cp.Path, Total: cp.Size})
+		e.kick()
+		return nil
+	}
+	e.mu.Unlock()
+	old, found := e.Item(id)
+	if !found {
+		return fmt.Errorf("no queue item %d", id)
+	}
+	if old.State == StateDone {
+		return fmt.Errorf("item %d is already uploaded: %s", id, old.URL)
+	}
+	old.State, old.Reason, old.Retrying, old.NextAttempt, old.Attempts = StateQueued, "", false, time.Time{}, 0
+	old.Updated = time.Now()
+	if err := e.st.putItem(&old); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.items[id] = &old
+	e.mu.Unlock()
+	e.ev.publish(Event{Type: EventQueued, Item: id, Path: old.Path, Total: old.Size})
+	e.kick()
+	return nil
+}
+
+// RetryAll puts every failed item back in the queue now, resetting back-off.
+// It returns how many it requeued.
+func (e *Engine) RetryAll() int {
+	e.mu.Lock()
+	var ids []ItemID
+	for id, it := range e.items {
+		if it.State == StateFailed {
+			ids = append(ids, id)
+		}
+	}
+	e.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if e.Retry(id) == nil {
+			n++
+		}
+	}
+	return n
+}
+
+// Cancel stops an item: a queued one never starts, a running upload is
+// aborted. The local file is not touched.
+func (e *Engine) Cancel(id ItemID) error {
+	e.mu.Lock()
+	it, ok := e.items[id]
+	if !ok {
+		e.mu.Unlock()
+		return fmt.Errorf("no pending queue item %d", id)
+	}
+	if cancel, busy := e.running[id]; busy {
+		cancel(errCancelled) // the worker records it
+		e.mu.Unlock()
+		return nil
+	}
+	it.State, it.Retrying, it.Reason, it.Updated = StateCancelled, false, "cancelled by the user", time.Now()
+	cp := *it
+	delete(e.items, id)
+	e.mu.Unlock()
+	if err := e.st.putItem(&cp); err != nil {
+		return err
+	}
+	e.ev.publish(Event{Type: EventCancelled, Item: id, Path: cp.Path})
+	return nil
+}
+
+func (e *Engine) kick() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// dispatch starts ready items while there is room, honouring the 401 pause
+// and the 429 gate.
+func (e *Engine) dispatch() {
+	defer e.wg.Done()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		var wait time.Duration = -1
+		e.mu.Lock()
+		now := time.Now()
+		switch {
+		case e.closing || e.ctx.Err() != nil:
+			e.mu.Unlock()
+			return
+		case e.paused:
+		case now.Before(e.gate):
+			wait = e.gate.Sub(now)
+		default:
+			if e.gateSaid {
+				e.gateSaid = false
+				e.ev.publish(Event{Type: EventResumed, Reason: "rate limit over"})
+			}
+			for len(e.running) < e.cfg.Concurrency {
+				next := e.pickLocked(now)
+				if next == nil {
+					break
+				}
+				e.startLocked(next)
+			}
+			if len(e.running) < e.cfg.Concurrency {
+				if t, ok := e.nextAttemptLocked(); ok {
+					wait = max(t.Sub(now), time.Millisecond)
+				}
+			}
+		}
+		e.mu.Unlock()
+		// Since Go 1.23 Reset and Stop leave no stale tick in timer.C.
+		if wait >= 0 {
+			timer.Reset(wait)
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-e.ctx.Done():
+			return
+		case <-e.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// pickLocked returns the oldest ready item that is not running.
+func (e *Engine) pickLocked(now time.Time) *Item {
+	var best *Item
+	for id, it := range e.items {
+		if _, busy := e.running[id]; busy || !it.ready(now) {
+			continue
+		}
+		if best == nil || id < best.ID {
+			best = it
+		}
+	}
+	return best
+}
+
+func (e *Engine) nextAttemptLocked() (time.Time, bool) {
+	var t time.Time
+	for id, it := range e.items {
+		if _, busy := e.running[id]; busy {
+			continue
+		}
+		if it.NextAttempt.IsZero() || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+			continue
+		}
+		if t.IsZero() || it.NextAttempt.Before(t) {
+			t = it.NextAttempt
+		}
+	}
+	return t, !t.IsZero()
+}
+
+func (e *Engine) startLocked(it *Item) {
+	ctx, cancel := context.WithCancelCause(e.workCtx)
+	e.running[it.ID] = cancel
+	it.State, it.Updated = StateUploading, time.Now()
+	it.Attempts++
+	cp := *it
+	gen := e.credGen
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer cancel(nil)
+		e.work(ctx, cp, gen)
+	}()
+}
+
+// outcome is how a worker leaves an item.
+type outcome struct {
+	it      Item
+	ev      Event
+	record  string // upload record key to save, with rec
+	rec     record
+	history *HistoryEntry
+	drop    bool // leaves the in-memory queue (terminal)
+}
+
+func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
+	if err := e.st.putItem(&it); err != nil {
+		e.log.Error("record upload start", "path", it.Path, "err", err)
+	}
+	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
+	out := e.upload(ctx, it, gen)
+	e.settle(out)
+}
+
+// settle records an outcome, then tells everyone. The order matters: a link
+// is on disk before it reaches the clipboard.
+func (e *Engine) settle(o outcome) {
+	o.it.Updated = time.Now()
+	var err error
+	if o.record != "" || o.history != nil {
+		err = e.st.finish(&o.it, o.record, o.rec, o.history)
+	} else {
+		err = e.st.putItem(&o.it)
+	}
+	if err != nil {
+		e.log.Error("record upload state", "path", o.it.Path, "state", o.it.State, "err", err)
+	}
+	e.mu.Lock()
+	delete(e.running, o.it.ID)
+	if o.drop {
+		delete(e.items, o.it.ID)
+	} else if cur, ok := e.items[o.it.ID]; ok {
+		*cur = o.it
+	}
+	e.mu.Unlock()
+	if o.ev.Type == EventUploaded && e.clip != nil {
+		e.clip.set(o.ev.Link)
+	}
+	if o.ev.Type != "" {
+		e.ev.publish(o.ev)
+	}
+	if o.ev.Type == EventUploaded && e.cfg.DeleteAfterUpload && !o.it.Reused {
+		if err := os.Remove(o.it.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.log.Warn("delete after upload", "path", o.it.Path, "err", err)
+		}
+	}
+	e.kick()
+}
+
+// upload does one attempt and decides what happens next.
+func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
+	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
+	fi, err := os.Stat(it.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return e.skip(it, "the file was deleted before it could be uploaded")
+		}
+		return e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err))
+	}
+	if !fi.Mode().IsRegular() {
+		return e.skip(it, "not a regular file")
+	}
+	it.Size, it.ModTime = fi.Size(), fi.ModTime()
+	sum, err := hashFile(ctx, it.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return e.skip(it, "the file was deleted before it could be uploaded")
+		}
+		return e.fail(ctx, it, gen, err)
+	}
+	it.SHA256 = sum
+	c, err := e.cfg.Credentials.Client(ctx)
+	if err != nil {
+		return e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err))
+	}
+	key := recordKey(c.Server(), sum, e.cfg.Options)
+	if e.cfg.ReuseLinks {
+		if rec, ok, _ := e.st.record(key); ok {
+			switch reuse, err := e.stillThere(ctx, c, rec); {
+			case err != nil:
+				return e.fail(ctx, it, gen, err)
+			case reuse:
+				it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
+				it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
+				ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
+				ev.Link = e.link(rec.URL, rec.RawURL, filepath.Base(it.Path))
+				return outcome{it: it, ev: ev, drop: true}
+			default:
+				_ = e.st.deleteRecord(key)
+			}
+		}
+	}
+
+	up, err := zipline.FileUpload(it.Path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return e.skip(it, "the file was deleted before it could be uploaded")
+		}
+		return e.fail(ctx, it, gen, err)
+	}
+	chunked := false
+	if lim, err := c.Limits(ctx); err == nil && lim.ChunksEnabled && lim.ChunkMin > 0 && up.Size >= lim.ChunkMin {
+		chunked = true
+	}
+	var lastProgress time.Time
+	var processing sync.Once
+	progress := func(sent, total int64) {
+		now := time.Now()
+		if sent < total && now.Sub(lastProgress) < 100*time.Millisecond {
+			return
+		}
+		lastProgress = now
+		e.ev.publish(Event{Type: EventProgress, Item: it.ID, Path: it.Path, Sent: sent, Total: total})
+		if chunked && sent >= total {
+			processing.Do(func() {
+				p := it
+				p.State, p.Updated = StateProcessing, now
+				if err := e.st.putItem(&p); err != nil {
+					e.log.Warn("record processing", "path", it.Path, "err", err)
+				}
+				e.mu.Lock()
+				if cur, ok := e.items[it.ID]; ok {
+					cur.State = StateProcessing
+				}
+				e.mu.Unlock()
+				e.ev.publish(Event{Type: EventProcessing, Item: it.ID, Path: it.Path})
+			})
+		}
+	}
+	f, err := c.Upload(ctx, up, e.cfg.Options, progress)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return e.skip(it, "the file was deleted before it could be uploaded")
+		}
+		return e.fail(ctx, it, gen, fmt.Errorf("upload %s: %w", filepath.Base(it.Path), err))
+	}
+	raw := RawURL(f.URL, f.Name)
+	it.State, it.URL, it.FileID = StateDone, f.URL, f.ID
+	it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
+	rec := record{URL: f.URL, RawURL: raw, FileID: f.ID, Name: f.Name, DeletesAt: f.DeletesAt, Time: time.Now()}
+	h := &HistoryEntry{
+		Name: filepath.Base(it.Path), URL: f.URL, RawURL: raw, FileID: f.ID, Server: c.Server(),
+		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: sum, Item: it.ID, Options: key, Deletes: f.DeletesAt,
+	}
+	ev.Type, ev.URL, ev.RawURL, ev.FileID = EventUploaded, f.URL, raw, f.ID
+	ev.Link = e.link(f.URL, raw, filepath.Base(it.Path))
+	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true}
+}
+
+func (e *Engine) link(page, raw, name string) string {
+	l, err := FormatLink(e.cfg.LinkFormat, page, raw, name)
+	if err != nil {
+		return page
+	}
+	return l
+}
+
+// stillThere reports whether an earlier upload can be reused: the server
+// still has the file and it has not expired.
+func (e *Engine) stillThere(ctx context.Context, c *zipline.Client, rec record) (bool, error) {
+	if rec.DeletesAt != "" && rec.DeletesAt != "never" {
+		if t, err := time.Parse(time.RFC3339, rec.DeletesAt); err == nil && !t.After(time.Now()) {
+			return false, nil
+		}
+	}
+	f, err := c.File(ctx, rec.FileID)
+	if errors.Is(err, zipline.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("check earlier upload %s: %w", rec.FileID, err)
+	}
+	if f.DeletesAt != nil && !f.DeletesAt.After(time.Now()) {
+		return false, nil
+	}
+	return true, nil
+}
+
+func (e *Engine) skip(it Item, reason string) outcome {
+	it.State, it.Reason, it.Retrying, it.NextAttempt = StateSkipped, reason, false, time.Time{}
+	return outcome{it: it, drop: true, ev: Event{Type: EventSkipped, Item: it.ID, Path: it.Path, Folder: it.Folder, Reason: reason}}
+}
+
+// fail sorts an error into: cancelled, shutdown (stays queued), 401 (queue
+// pauses), 429 (queue-wide gate), permanent, or retry with back-off.
+func (e *Engine) fail(ctx context.Context, it Item, gen uint64, err error) outcome {
+	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
+	now := time.Now()
+	if ctx.Err() != nil {
+		cause := context.Cause(ctx)
+		if errors.Is(cause, errCancelled) {
+			it.State, it.Reason, it.Retrying = StateCancelled, "cancelled by the user", false
+			ev.Type = EventCancelled
+			return outcome{it: it, ev: ev, drop: true}
+		}
+		// Shutdown: the next start picks it up again.
+		it.State, it.Attempts = StateQueued, max(it.Attempts-1, 0)
+		return outcome{it: it}
+	}
+	var apiErr *zipline.APIError
+	errors.As(err, &apiErr)
+	switch {
+	case errors.Is(err, zipline.ErrUnauthorized):
+		it.State, it.Attempts, it.Reason = StateQueued, max(it.Attempts-1, 0), "waiting for sign-in"
+		e.mu.Lock()
+		announce := !e.paused && gen == e.credGen
+		if gen == e.credGen {
+			e.paused = true
+		}
+		e.mu.Unlock()
+		if announce {
+			e.log.Warn("the server rejected the token; uploads paused until you sign in again", "err", err)
+			e.ev.publish(Event{Type: EventAuthRequired, Reason: "Zipline rejected the saved token — sign in again"})
+			e.ev.publish(Event{Type: EventPaused, Reason: "sign-in required"})
+		}
+		return outcome{it: it}
+	case errors.Is(err, zipline.ErrRateLimited):
+		wait := e.cfg.RateLimitWait
+		if apiErr != nil && apiErr.RetryAfter > 0 {
+			wait = apiErr.RetryAfter
+		}
+		until := now.Add(wait)
+		e.mu.Lock()
+		if until.After(e.gate) {
+			e.gate = until
+		}
+		until = e.gate
+		announce := !e.gateSaid
+		e.gateSaid = true
+		e.mu.Unlock()
+		if announce {
+			e.log.Info("rate limited by the server; waiting", "until", until)
+			e.ev.publish(Event{Type: EventPaused, Reason: "rate limited by the server", Until: until})
+		}
+		it.State, it.Retrying, it.NextAttempt, it.Attempts = StateFailed, true, until, max(it.Attempts-1, 0)
+		it.Reason = "rate limited by the server; waiting"
+	case errors.Is(err, zipline.ErrBadRequest), errors.Is(err, zipline.ErrTooLarge),
+		errors.Is(err, zipline.ErrQuota), errors.Is(err, zipline.ErrForbidden),
+		errors.Is(err, zipline.ErrNotFound), errors.Is(err, zipline.ErrInsecureHTTP):
+		it.State, it.Retrying, it.NextAttempt = StateFailed, false, time.Time{}
+		it.Reason = err.Error()
+		if apiErr != nil && apiErr.Message != "" {
+			it.Reason = apiErr.Message
+		}
+	default:
+		d := backoff(e.cfg.RetryBase, e.cfg.RetryMax, it.Attempts)
+		it.State, it.Retrying, it.NextAttempt = StateFailed, true, now.Add(d)
+		it.Reason = err.Error()
+	}
+	e.log.Warn("upload failed", "path", it.Path, "retrying", it.Retrying, "next", it.NextAttempt, "err", err)
+	ev.Type, ev.Reason, ev.Retrying, ev.NextAttempt = EventFailed, it.Reason, it.Retrying, it.NextAttempt
+	return outcome{it: it, ev: ev}
+}
+
+// backoff is base·2^(attempt-1), capped, with jitter in [d/2, d].
+func backoff(base, cap time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < cap; i++ {
+		d *= 2
+	}
+	d = min(d, cap)
+	return d/2 + rand.N(d/2+1)
+}
+
+func hashFile(ctx context.Context, path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		n, err := f.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// recordKey identifies "this content, with these options, on this server".
+func recordKey(server, sum string, o zipline.UploadOptions) string {
+	opts, _ := json.Marshal(o)
+	h := sha256.Sum256(opts)
+	return server + "|" + sum + "|" + hex.EncodeToString(h[:8])
+}
+
+func sortItems(items []Item) {
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && items[j].ID < items[j-1].ID; j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+}
+
+// clipSetter puts links on the clipboard from one goroutine, so a burst
+// never thrashes it: if links arrive faster than the clipboard takes them,
+// only the newest is set. The final state is the last finished upload.
+type clipSetter struct {
+	cb   Clipboard
+	log  *slog.Logger
+	mu   sync.Mutex
+	next string
+	have bool
+	wake chan struct{}
+	done chan struct{}
+	quit chan struct{}
+}
+
+func newClipSetter(cb Clipboard, log *slog.Logger) *clipSetter {
+	c := &clipSetter{cb: cb, log: log, wake: make(chan struct{}, 1), done: make(chan struct{}), quit: make(chan struct{})}
+	go c.run()
+	return c
+}
+
+func (c *clipSetter) set(s string) {
+	c.mu.Lock()
+	c.next, c.have = s, true
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *clipSetter) run() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.wake:
+		case <-c.quit:
+			c.flush()
+			return
+		}
+		c.flush()
+	}
+}
+
+func (c *clipSetter) flush() {
+	c.mu.Lock()
+	s, ok := c.next, c.have
+	c.have = false
+	c.mu.Unlock()
+	if ok {
+		if err := c.cb.SetText(s); err != nil {
+			c.log.Warn("copy link to the clipboard", "err", err)
+		}
+	}
+}
+
+func (c *clipSetter) close() {
+	close(c.quit)
+	<-c.done
+}

@@ -1,0 +1,519 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+func TestUploadRecordsHistoryAndCopiesLink(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.LinkFormat = LinkMarkdown
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	p, sum := f.write(t, "shot.png", 3000)
+	it, added, err := e.Add(p, AddOptions{})
+	if err != nil || !added {
+		t.Fatalf("Add = %v, %v", added, err)
+	}
+	r.wait(t, 10*time.Second, "upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+	var up Event
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventUploaded {
+			up = ev
+		}
+	}
+	if up.Item != it.ID || up.URL == "" || up.FileID == "" {
+		t.Fatalf("uploaded event = %+v", up)
+	}
+	if want := "![shot.png](" + up.URL + ")"; up.Link != want {
+		t.Errorf("link = %q, want %q", up.Link, want)
+	}
+	if !strings.Contains(up.RawURL, "/raw/") {
+		t.Errorf("raw URL = %q", up.RawURL)
+	}
+	if c := f.serverCounts(); c[sum] != 1 || len(c) != 1 {
+		t.Errorf("server has %v, want one copy of %s", c, sum)
+	}
+	waitCond(t, 5*time.Second, "clipboard", func() bool { return f.clip.get() == up.Link })
+	h, err := e.History(10)
+	if err != nil || len(h) != 1 {
+		t.Fatalf("history = %v, %v", h, err)
+	}
+	if h[0].URL != up.URL || h[0].FileID != up.FileID || h[0].Size != 3000 || h[0].Path != p || h[0].Name != "shot.png" {
+		t.Errorf("history entry = %+v", h[0])
+	}
+	if q := e.Queue(); len(q) != 0 {
+		t.Errorf("queue not empty after upload: %+v", q)
+	}
+	// The same file seen again (a rescan, a restart) is not queued twice.
+	if again, added, err := e.Add(p, AddOptions{Source: SourceWatch}); err != nil || added || again.ID != it.ID {
+		t.Errorf("re-Add = %+v, %v, %v; want the earlier item, not added", again, added, err)
+	}
+	if _, err := os.Stat(p); err != nil {
+		t.Errorf("local file touched: %v", err)
+	}
+}
+
+func TestOneOwner(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	e := f.open(t, f.config())
+	start := time.Now()
+	_, err := Open(f.config())
+	if !errors.Is(err, ErrOwned) {
+		t.Fatalf("second Open = %v, want ErrOwned", err)
+	}
+	t.Logf("second Open failed after %v", time.Since(start))
+	// A control request reaches the owner within a second.
+	p, _ := f.write(t, "a.png", 100)
+	e.Add(p, AddOptions{})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := Do(ctx, f.state, nil, Request{Op: OpHistory})
+	if err != nil {
+		t.Fatalf("Do(history) through the owner: %v", err)
+	}
+	if resp.PID != os.Getpid() {
+		t.Errorf("answered by pid %d, want the owner %d", resp.PID, os.Getpid())
+	}
+}
+
+func TestServerDownThen503(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	f.srv.Down()
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	const n = 6
+	sums := map[string]string{}
+	for i := range n {
+		p, sum := f.write(t, fmt.Sprintf("down%d.png", i), 500+i)
+		sums[p] = sum
+		if _, _, err := e.Add(p, AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Every file fails at least once with "retrying" while the server is down.
+	r.wait(t, 10*time.Second, "retrying failures", func(evs []Event) bool {
+		seen := map[string]bool{}
+		for _, ev := range evs {
+			if ev.Type == EventFailed && ev.Retrying {
+				seen[ev.Path] = true
+			}
+		}
+		return len(seen) == n
+	})
+	if got := countType(r.snapshot(), EventUploaded); got != 0 {
+		t.Fatalf("%d uploads while the server was down", got)
+	}
+	f.srv.FailNext(4, ziplinetest.Failure{Path: "/api/upload", Status: 503})
+	if err := f.srv.Up(); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 20*time.Second, "all uploads", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
+	counts := f.serverCounts()
+	for p, sum := range sums {
+		if counts[sum] != 1 {
+			t.Errorf("%s on the server %d times, want 1", p, counts[sum])
+		}
+	}
+	var saw503 bool
+	for _, rq := range f.uploadRequests() {
+		saw503 = saw503 || rq.Status == 503
+	}
+	if !saw503 {
+		t.Error("the fake never answered 503: the test did not test it")
+	}
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventFailed && !ev.Retrying {
+			t.Errorf("gave up on %s: %s", ev.Path, ev.Reason)
+		}
+	}
+}
+
+func TestUnauthorizedPausesAndResumes(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	f.srv.SetDelay("/api/upload", 20*time.Millisecond)
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	const n = 30
+	sums := map[string]string{}
+	for i := range n {
+		p, sum := f.write(t, fmt.Sprintf("burst%02d.png", i), 200+i)
+		sums[p] = sum
+		if _, _, err := e.Add(p, AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.wait(t, 10*time.Second, "5 uploads", func(evs []Event) bool { return countType(evs, EventUploaded) >= 5 })
+	if err := f.srv.ResetToken(f.user); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "auth required", func(evs []Event) bool { return countType(evs, EventAuthRequired) >= 1 })
+	if !e.Paused() {
+		t.Fatal("queue not paused after 401")
+	}
+	// Paused: the workers in flight settle, and nothing new starts.
+	waitCond(t, 5*time.Second, "in-flight uploads to settle", func() bool { return e.Status().Running == 0 })
+	before := len(f.uploadRequests())
+	uploadedBefore := countType(r.snapshot(), EventUploaded)
+	if q := e.Queue(); len(q) != n-uploadedBefore {
+		t.Fatalf("queue has %d items while paused, want %d (nothing lost)", len(q), n-uploadedBefore)
+	}
+	// Sign in again.
+	tok, err := f.srv.IssueToken(f.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := len(f.uploadRequests()); got != before {
+		t.Fatalf("%d upload requests while paused", got-before)
+	}
+	f.creds.setToken(tok)
+	e.CredentialsChanged()
+	r.wait(t, 20*time.Second, "all uploads", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
+	evs := r.snapshot()
+	if got := countType(evs, EventAuthRequired); got != 1 {
+		t.Errorf("%d auth_required events, want exactly 1", got)
+	}
+	if got := countType(evs, EventResumed); got != 1 {
+		t.Errorf("%d resumed events, want 1", got)
+	}
+	counts := f.serverCounts()
+	for p, sum := range sums {
+		if counts[sum] != 1 {
+			t.Errorf("%s on the server %d times, want 1", filepath.Base(p), counts[sum])
+		}
+	}
+}
+
+func TestRateLimitGate(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleUser)
+	f.srv.SetUploadRateLimit(ziplinetest.RateLimit{Max: 3, Window: 2 * time.Second})
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	const n = 7
+	for i := range n {
+		p, _ := f.write(t, fmt.Sprintf("rl%d.png", i), 100+i)
+		if _, _, err := e.Add(p, AddOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.wait(t, 30*time.Second, "all uploads", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
+	if got := len(f.srv.Files()); got != n {
+		t.Errorf("server has %d files, want %d", got, n)
+	}
+	// For every pause the engine announced: no upload request reached the
+	// server between the 429 and the end of the wait, except requests that
+	// were already on their way when the engine learned of the 429.
+	reqs := f.uploadRequests()
+	var pauses []Event
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventPaused && !ev.Until.IsZero() {
+			pauses = append(pauses, ev)
+		}
+	}
+	if len(pauses) == 0 {
+		t.Fatal("never rate limited: the test did not test the gate")
+	}
+	for _, p := range pauses {
+		for _, rq := range reqs {
+			if rq.Time.After(p.Time) && rq.Time.Before(p.Until) {
+				t.Errorf("upload request at %v, inside the rate-limit wait %v..%v", rq.Time.Format("15:04:05.000"), p.Time.Format("15:04:05.000"), p.Until.Format("15:04:05.000"))
+			}
+		}
+	}
+	var limited int
+	for _, rq := range reqs {
+		if rq.Status == 429 {
+			limited++
+		}
+	}
+	t.Logf("%d upload requests, %d answered 429, %d pauses", len(reqs), limited, len(pauses))
+}
+
+func TestPermanentFailureAndRetryAll(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	if err := f.srv.SetQuota(f.user, &ziplinetest.Quota{MaxFiles: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.config()
+	cfg.Concurrency = 1
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	p1, _ := f.write(t, "q1.png", 100)
+	p2, _ := f.write(t, "q2.png", 100)
+	e.Add(p1, AddOptions{})
+	e.Add(p2, AddOptions{})
+	r.wait(t, 10*time.Second, "one upload and one permanent failure", func(evs []Event) bool {
+		var failed bool
+		for _, ev := range evs {
+			failed = failed || ev.Type == EventFailed && !ev.Retrying
+		}
+		return failed && countType(evs, EventUploaded) == 1
+	})
+	q := e.Queue()
+	if len(q) != 1 || q[0].State != StateFailed || q[0].Retrying || !strings.Contains(q[0].Reason, "quota") {
+		t.Fatalf("queue = %+v, want one permanent failure with the server's quota message", q)
+	}
+	if err := f.srv.SetQuota(f.user, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.RetryAll(); n != 1 {
+		t.Fatalf("RetryAll = %d, want 1", n)
+	}
+	r.wait(t, 10*time.Second, "upload after retry", func(evs []Event) bool { return countType(evs, EventUploaded) == 2 })
+}
+
+func TestCancelAndSkip(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	f.srv.SetDelay("/api/upload", 30*time.Second) // the first upload hangs
+	cfg := f.config()
+	cfg.Concurrency = 1
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	p1, _ := f.write(t, "running.png", 100)
+	p2, _ := f.write(t, "queued.png", 100)
+	p3, _ := f.write(t, "vanishes.png", 100)
+	i1, _, _ := e.Add(p1, AddOptions{})
+	r.wait(t, 5*time.Second, "first upload to start", func(evs []Event) bool { return countType(evs, EventStarted) == 1 })
+	i2, _, _ := e.Add(p2, AddOptions{})
+	e.Add(p3, AddOptions{})
+	if err := os.Remove(p3); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Cancel(i2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Cancel(i1.ID); err != nil { // running: aborts the request
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "two cancels and a skip", func(evs []Event) bool {
+		return countType(evs, EventCancelled) == 2 && countType(evs, EventSkipped) == 1
+	})
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventSkipped && (ev.Path != p3 || !strings.Contains(ev.Reason, "deleted")) {
+			t.Errorf("skipped event = %+v", ev)
+		}
+	}
+	if len(e.Queue()) != 0 {
+		t.Errorf("queue = %+v, want empty", e.Queue())
+	}
+	for _, p := range []string{p1, p2} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("cancel touched the local file: %v", err)
+		}
+	}
+	if got := countType(r.snapshot(), EventUploaded); got != 0 {
+		t.Errorf("%d uploads, want 0", got)
+	}
+	// A cancelled item can be retried.
+	f.srv.SetDelay("/api/upload", 0)
+	if err := e.Retry(i2.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "retried upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+}
+
+func TestReuseLinksAndHistoryDelete(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.ReuseLinks = true
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	p1, sum := f.write(t, "one.png", 400)
+	data, _ := os.ReadFile(p1)
+	p2 := filepath.Join(f.dir, "copy.png")
+	os.WriteFile(p2, data, 0o644)
+
+	e.Add(p1, AddOptions{})
+	r.wait(t, 10*time.Second, "first upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+	e.Add(p2, AddOptions{})
+	r.wait(t, 10*time.Second, "reuse", func(evs []Event) bool { return countType(evs, EventUploaded) == 2 })
+	evs := r.snapshot()
+	var ups []Event
+	for _, ev := range evs {
+		if ev.Type == EventUploaded {
+			ups = append(ups, ev)
+		}
+	}
+	if !ups[1].Reused || ups[1].URL != ups[0].URL {
+		t.Errorf("second upload of the same content = %+v, want the first link reused", ups[1])
+	}
+	if c := f.serverCounts(); c[sum] != 1 {
+		t.Errorf("content on the server %d times, want 1", c[sum])
+	}
+
+	// Deleting it from the history deletes it on the server; the same
+	// content is then uploaded again rather than given a dead link.
+	h, _ := e.History(0)
+	if len(h) != 1 {
+		t.Fatalf("history = %+v, want one entry (the reuse is not a new upload)", h)
+	}
+	if err := e.DeleteHistory(context.Background(), h[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.srv.Files()) != 0 {
+		t.Errorf("server still has %d files after history delete", len(f.srv.Files()))
+	}
+	if h, _ := e.History(0); len(h) != 0 {
+		t.Errorf("history after delete = %+v", h)
+	}
+	if _, added, _ := e.Add(p1, AddOptions{Force: true}); !added {
+		t.Fatal("forced Add not added")
+	}
+	r.wait(t, 10*time.Second, "re-upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 3 })
+	last := r.snapshot()
+	for i := len(last) - 1; i >= 0; i-- {
+		if last[i].Type == EventUploaded {
+			if last[i].Reused {
+				t.Error("reused a link deleted on the server")
+			}
+			break
+		}
+	}
+	if c := f.serverCounts(); c[sum] != 1 {
+		t.Errorf("content on the server %d times after re-upload, want 1", c[sum])
+	}
+}
+
+func TestDeleteAfterUpload(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.DeleteAfterUpload = true
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	p, _ := f.write(t, "gone.png", 100)
+	e.Add(p, AddOptions{})
+	r.wait(t, 10*time.Second, "upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+	waitCond(t, 5*time.Second, "local file removed", func() bool {
+		_, err := os.Stat(p)
+		return errors.Is(err, os.ErrNotExist)
+	})
+}
+
+func TestResumeAfterRestart(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	f.srv.Down()
+	cfg := f.config()
+	cfg.RetryBase = time.Hour // nothing retries during the first run
+	e, err := Open(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5
+	for i := range n {
+		p, _ := f.write(t, fmt.Sprintf("r%d.png", i), 100+i)
+		e.Add(p, AddOptions{})
+	}
+	if err := e.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.srv.Up()
+	e2 := f.open(t, f.config())
+	r := recordEvents(t, e2)
+	if q := e2.Queue(); len(q) != n {
+		t.Fatalf("after restart the queue has %d items, want %d", len(q), n)
+	}
+	e2.RetryAll() // the back-off of the first run was an hour
+	r.wait(t, 10*time.Second, "uploads after restart", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
+	if got := len(f.srv.Files()); got != n {
+		t.Errorf("server has %d files, want %d", got, n)
+	}
+}
+
+func TestClipboardHoldsLastLink(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	const n = 40
+	for i := range n {
+		p, _ := f.write(t, fmt.Sprintf("c%02d.png", i), 100)
+		e.Add(p, AddOptions{})
+	}
+	r.wait(t, 20*time.Second, "uploads", func(evs []Event) bool { return countType(evs, EventUploaded) == n })
+	var last string
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventUploaded {
+			last = ev.Link
+		}
+	}
+	waitCond(t, 5*time.Second, "clipboard = last link", func() bool { return f.clip.get() == last })
+	f.clip.mu.Lock()
+	sets := f.clip.sets
+	f.clip.mu.Unlock()
+	t.Logf("%d uploads, clipboard set %d times", n, sets)
+}
+
+func TestSlowSubscriberDoesNotBlock(t *testing.T) {
+	var b broker
+	ch, stop := b.subscribe()
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		for i := range 10000 {
+			b.publish(Event{Type: EventProgress, Sent: int64(i)})
+		}
+		b.publish(Event{Type: EventUploaded, Path: "x"})
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("publish blocked on a subscriber that reads nothing")
+	}
+	var progress int
+	for ev := range ch {
+		if ev.Type == EventUploaded {
+			break
+		}
+		progress++
+	}
+	if progress > 2*maxBacklog { // one batch in the pump, one backlog
+		t.Errorf("slow subscriber got %d progress events; expected drops", progress)
+	}
+}
+
+func TestLinkFormats(t *testing.T) {
+	page := "https://z.example/u/aB3.png"
+	raw := RawURL(page, "")
+	if raw != "https://z.example/raw/aB3.png" {
+		t.Errorf("RawURL = %q", raw)
+	}
+	for format, want := range map[string]string{
+		"":       page,
+		LinkURL:  page,
+		LinkRaw:  raw,
+		"md":     "![a [1].png](" + page + ")",
+		LinkHTML: `<img src="` + page + `" alt="a [1].png">`,
+	} {
+		got, err := FormatLink(format, page, raw, "a [1].png")
+		if format == "md" {
+			want = `![a \[1\].png](` + page + ")"
+		}
+		if err != nil || got != want {
+			t.Errorf("FormatLink(%q) = %q, %v; want %q", format, got, err, want)
+		}
+	}
+	if _, err := FormatLink("bbcode", page, raw, "x"); err == nil {
+		t.Error("unknown format accepted")
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt := 1; attempt < 40; attempt++ {
+		d := backoff(time.Second, 5*time.Minute, attempt)
+		if d <= 0 || d > 5*time.Minute {
+			t.Fatalf("backoff(%d) = %v", attempt, d)
+		}
+	}
+	if d := backoff(time.Second, 5*time.Minute, 30); d < 150*time.Second {
+		t.Errorf("backoff does not reach the cap: %v", d)
+	}
+}

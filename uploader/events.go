@@ -1,0 +1,138 @@
+package uploader
+
+import (
+	"sync"
+	"time"
+)
+
+// EventType names what happened.
+type EventType string
+
+const (
+	EventQueued     EventType = "queued"
+	EventStarted    EventType = "started" // an upload attempt began
+	EventProgress   EventType = "progress"
+	EventProcessing EventType = "processing" // chunked upload sent, waiting for COMPLETE
+	EventUploaded   EventType = "uploaded"
+	EventFailed     EventType = "failed" // Retrying and NextAttempt say what happens next
+	EventSkipped    EventType = "skipped"
+	EventCancelled  EventType = "cancelled"
+	// EventAuthRequired: the server rejected the token. Sent once per pause;
+	// the queue resumes by itself when new credentials arrive.
+	EventAuthRequired EventType = "auth_required"
+	EventPaused       EventType = "paused"  // whole queue: Reason, Until (zero: until sign-in)
+	EventResumed      EventType = "resumed" // whole queue
+	EventFolder       EventType = "folder"  // a watched folder's status changed (Reason)
+)
+
+// Event is one thing that happened in the engine. Item events carry the
+// item's ID and Path; queue-wide events (paused, resumed, auth_required) do not.
+type Event struct {
+	Type   EventType `json:"event"`
+	Time   time.Time `json:"time"`
+	Item   ItemID    `json:"id,omitempty"`
+	Path   string    `json:"path,omitempty"`
+	Folder string    `json:"folder,omitempty"`
+	// Uploaded: the link copied (in the configured format), the page URL, the
+	// raw URL and the server's file id.
+	Link   string `json:"link,omitempty"`
+	URL    string `json:"url,omitempty"`
+	RawURL string `json:"raw_url,omitempty"`
+	FileID string `json:"file_id,omitempty"`
+	Reused bool   `json:"reused,omitempty"`
+	// Progress.
+	Sent  int64 `json:"sent,omitempty"`
+	Total int64 `json:"total,omitempty"`
+	// Failed, skipped, paused.
+	Reason      string    `json:"reason,omitempty"`
+	Retrying    bool      `json:"retrying,omitempty"`
+	NextAttempt time.Time `json:"next_attempt,omitzero"`
+	Until       time.Time `json:"until,omitzero"`
+}
+
+// droppable events may be dropped for a subscriber that falls behind.
+func (e Event) droppable() bool { return e.Type == EventProgress }
+
+// maxBacklog is how many events a slow subscriber may have waiting before
+// progress events are dropped for it. Other events are never dropped.
+const maxBacklog = 256
+
+type subscriber struct {
+	ch      chan Event
+	mu      sync.Mutex
+	backlog []Event
+	wake    chan struct{}
+	done    chan struct{}
+}
+
+type broker struct {
+	mu   sync.Mutex
+	subs map[*subscriber]struct{}
+}
+
+// subscribe returns a channel of events and a function that ends the
+// subscription and closes the channel. Publishing never blocks: each
+// subscriber has its own buffer, pumped by its own goroutine.
+func (b *broker) subscribe() (<-chan Event, func()) {
+	s := &subscriber{ch: make(chan Event), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = make(map[*subscriber]struct{})
+	}
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	go s.pump()
+	var once sync.Once
+	return s.ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs, s)
+			b.mu.Unlock()
+			close(s.done)
+		})
+	}
+}
+
+func (b *broker) publish(e Event) {
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		s.mu.Lock()
+		if !(e.droppable() && len(s.backlog) >= maxBacklog) {
+			s.backlog = append(s.backlog, e)
+		}
+		s.mu.Unlock()
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *subscriber) pump() {
+	defer close(s.ch)
+	for {
+		s.mu.Lock()
+		batch := s.backlog
+		s.backlog = nil
+		s.mu.Unlock()
+		for _, e := range batch {
+			select {
+			case s.ch <- e:
+			case <-s.done:
+				return
+			}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-s.wake:
+		case <-s.done:
+			return
+		}
+	}
+}

@@ -1,0 +1,45 @@
+package uploader
+
+import (
+	"sync"
+	"time"
+)
+
+// watchState is what the engine knows of a running Watch: the folders, so
+// their last-watched marks can be saved.
+type watchState struct {
+	mu      sync.Mutex
+	w       any // *Watcher while Watch runs
+	folders []string
+	slack   time.Duration
+	ok      bool // marks may be saved (set once the watcher runs)
+}
+
+// saveMarks moves each watched folder's mark to now minus the slack.
+func (ws *watchState) saveMarks(e *Engine) {
+	ws.mu.Lock()
+	folders, ok, slack := ws.folders, ws.ok, ws.slack
+	ws.mu.Unlock()
+	if !ok {
+		return
+	}
+	t := time.Now().Add(-slack)
+	for _, f := range folders {
+		if err := e.st.setMark(f, t); err != nil {
+			e.log.Warn("save last-watched mark", "folder", f, "err", err)
+		}
+	}
+}
+
+func (ws *watchState) summary() []FolderSummary {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.w == nil {
+		return nil
+	}
+	out := make([]FolderSummary, 0, len(ws.folders))
+	for _, f := range ws.folders {
+		out = append(out, FolderSummary{Path: f})
+	}
+	return out
+}
