@@ -57,3 +57,14 @@ bench: deps build-cli
 
 clean:
 	rm -rf bin
+
+# PNGs of the app's windows for the docs, taken headless (Xvfb, a fake tray
+# host and a fake Zipline): docs/screenshots/*.png.
+.PHONY: screenshots demo
+screenshots: build
+	scripts/screenshots.sh $(BIN)
+
+# The whole app on your desktop against a fake Zipline on loopback, with a
+# throw-away profile and a watched demo folder. Ctrl-C stops everything.
+demo: build
+	scripts/demo.sh $(BIN)
