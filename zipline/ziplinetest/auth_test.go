@@ -138,7 +138,7 @@ func TestLoginCookieTokenLogout(t *testing.T) {
 			r = login(t, s, "administrator", "password-for-local-tests", "")
 			expect(t, r, 200, "")
 			want := "zipline_session=[^;]+" + regexp.QuoteMeta(strings.Replace(tc.cookieAttrs, "%s", s.start.Add(14*24*time.Hour).UTC().Format(http.TimeFormat), 1))
-			if c := r.header.Get("Set-Cookie"); !regexp.MustCompile("^" + want + "$").MatchString(c) || !strings.HasPrefix(c, "zipline_session=Fe26.2*") {
+			if c := r.header.Get("Set-Cookie"); !regexp.MustCompile("^"+want+"$").MatchString(c) || !strings.HasPrefix(c, "zipline_session=Fe26.2*") {
 				t.Fatalf("cookie %q\nwant %s", c, want)
 			}
 			if u := r.json(t)["user"].(map[string]any); u["username"] != "administrator" || u["token"] == nil || len(u["sessions"].([]any)) != 0 {

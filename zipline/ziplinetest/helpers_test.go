@@ -75,7 +75,7 @@ func expect(t testing.TB, r resp, status int, body string) {
 
 type part struct {
 	field, filename, ctype string
-	data               []byte
+	data                   []byte
 }
 
 // mpBody builds a multipart body with real part content types.
