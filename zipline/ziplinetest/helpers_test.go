@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -131,3 +132,14 @@ func waitFor(t testing.TB, what string, d time.Duration, cond func() bool) {
 }
 
 func randomBytes(n int) []byte { return randBytes(n) }
+
+func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+func jsonList(t testing.TB, body string) []any {
+	t.Helper()
+	var l []any
+	if err := json.Unmarshal([]byte(body), &l); err != nil {
+		t.Fatalf("body %q is not a JSON list: %v", body, err)
+	}
+	return l
+}
