@@ -18,6 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -42,19 +43,24 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, *timeout, args); err != nil {
+	if err := run(ctx, os.Stdout, *timeout, args); err != nil {
 		fmt.Fprintln(os.Stderr, "faketray:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, timeout time.Duration, args []string) error {
+func run(ctx context.Context, w io.Writer, timeout time.Duration, args []string) error {
 	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
 	if addr == "" {
 		return errors.New("DBUS_SESSION_BUS_ADDRESS is not set; run inside dbus-run-session or scripts/testenv.sh")
 	}
-	if args[0] == "serve" {
-		return serve(ctx, addr)
+	switch {
+	case args[0] == "serve" && len(args) == 1:
+		return serve(ctx, w, addr)
+	case args[0] == "click" && len(args) == 2:
+	case len(args) == 1 && (args[0] == "items" || args[0] == "menu" || args[0] == "activate"):
+	default:
+		return fmt.Errorf("unknown command or wrong arguments: %q (see faketray -h)", args)
 	}
 	conn, err := traytest.Connect(addr)
 	if err != nil {
@@ -69,7 +75,7 @@ func run(ctx context.Context, timeout time.Duration, args []string) error {
 			return err
 		}
 		for _, id := range ids {
-			fmt.Println(id)
+			fmt.Fprintln(w, id)
 		}
 		return nil
 	}
@@ -77,22 +83,19 @@ func run(ctx context.Context, timeout time.Duration, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case args[0] == "menu" && len(args) == 1:
+	switch args[0] {
+	case "menu":
 		m, err := it.Menu(ctx)
 		if err != nil {
 			return err
 		}
-		fmt.Print(m)
+		fmt.Fprint(w, m)
 		return nil
-	case args[0] == "click" && len(args) == 2:
+	case "click":
 		return it.Click(ctx, args[1])
-	case args[0] == "activate" && len(args) == 1:
+	default: // activate
 		return it.Activate(ctx)
 	}
-	flag.Usage()
-	os.Exit(2)
-	return nil
 }
 
 // newestItem waits until the watcher lists an item.
@@ -116,13 +119,13 @@ func newestItem(ctx context.Context, conn *dbus.Conn) (*traytest.Item, error) {
 }
 
 // serve hosts items and notifications, printing one line per event.
-func serve(ctx context.Context, addr string) error {
+func serve(ctx context.Context, w io.Writer, addr string) error {
 	h, err := traytest.StartAddress(addr)
 	if err != nil {
 		return err
 	}
 	defer h.Close()
-	fmt.Println("faketray: serving tray host and notifications on", addr)
+	fmt.Fprintln(w, "faketray: serving tray host and notifications on", addr)
 	seenItems := map[string]bool{}
 	seenNotes := 0
 	for {
@@ -130,7 +133,7 @@ func serve(ctx context.Context, addr string) error {
 		for _, id := range h.Items() {
 			if !seenItems[id] {
 				seenItems[id] = true
-				fmt.Println("item", id)
+				fmt.Fprintln(w, "item", id)
 			}
 		}
 		notes := h.Notifications()
@@ -142,7 +145,7 @@ func serve(ctx context.Context, addr string) error {
 				Actions          []string
 				SenderPID        int
 			}{n.ID, n.AppName, n.Summary, n.Body, n.Actions, n.SenderPID})
-			fmt.Println("notification", string(b))
+			fmt.Fprintln(w, "notification", string(b))
 		}
 		seenNotes = len(notes)
 		select {
