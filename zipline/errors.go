@@ -1,8 +1,20 @@
 package zipline
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinel errors. Every error a Client returns for an HTTP failure is an
@@ -51,4 +63,315 @@ type APIError struct {
 	Message      string // the server's message, or a summary of a non-JSON body
 	// RetryAfter is the server's Retry-After on 429 (0 if absent).
 	RetryAfter time.Duration
+
+	// tooLarge marks a 400 E1062 ("no files") that followed a file part: the
+	// server silently drops parts over its maxFileSize.
+	tooLarge bool
+}
+
+// Error is short and says what to do; it never contains the token.
+func (e *APIError) Error() string {
+	d := e.detail()
+	switch e.kind() {
+	case ErrUnauthorized:
+		return "the server rejected the sign-in (" + d + "); sign in again"
+	case ErrForbidden:
+		return "not allowed by the server (" + d + ")"
+	case ErrNotFound:
+		return "not found on the server (" + d + ")"
+	case ErrTooLarge:
+		if e.tooLarge {
+			return "file too large for the server (" + d + "; the server drops files over its size limit)"
+		}
+		if e.Code == 0 {
+			return "file too large (" + d + "); ask the server admin to raise the upload limit"
+		}
+		return "file too large for the server (" + d + ")"
+	case ErrQuota:
+		return "storage quota exceeded (" + d + "); delete old files or ask the server admin for more space"
+	case ErrRateLimited:
+		if e.RetryAfter > 0 {
+			return "rate limited by the server; retry in " + e.RetryAfter.Round(time.Second).String() + " (" + d + ")"
+		}
+		return "rate limited by the server; retry later (" + d + ")"
+	case ErrInvalidCredentials:
+		return "wrong username or password (" + d + "); accounts that use only OAuth or passkeys must paste a token instead"
+	case ErrInvalidTOTP:
+		return "wrong two-factor code (" + d + "); enter the current code from your authenticator app"
+	case ErrBadRequest:
+		return "the server refused the request (" + d + ")"
+	case ErrServer:
+		return "server error (" + d + "); try again later"
+	}
+	return "unexpected answer from the server (" + d + ")"
+}
+
+// detail is "401 E2001: Invalid token" or "413: Request Entity Too Large".
+func (e *APIError) detail() string {
+	s := strconv.Itoa(e.Status)
+	if e.Code > 0 {
+		s += " E" + strconv.Itoa(e.Code)
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = http.StatusText(e.Status)
+	}
+	if msg != "" {
+		s += ": " + msg
+	}
+	return s
+}
+
+// Is matches the sentinel errors above.
+func (e *APIError) Is(target error) bool {
+	k := e.kind()
+	return k != nil && k == target
+}
+
+func (e *APIError) kind() error {
+	switch {
+	case e.tooLarge:
+		return ErrTooLarge
+	case e.Code == 5002:
+		return ErrQuota
+	case e.Code == 5001 || e.Status == http.StatusRequestEntityTooLarge:
+		return ErrTooLarge
+	case e.Status == http.StatusUnauthorized:
+		return ErrUnauthorized
+	case e.Status == http.StatusForbidden:
+		return ErrForbidden
+	case e.Status == http.StatusNotFound:
+		return ErrNotFound
+	case e.Status == http.StatusTooManyRequests:
+		return ErrRateLimited
+	case e.Code == 1044 || e.Code == 0 && e.Status == 400 && oldCredentialsMessage(e.Message):
+		return ErrInvalidCredentials
+	case e.Code == 1045 || e.Code == 0 && e.Status == 400 && strings.EqualFold(e.Message, "Invalid code"):
+		return ErrInvalidTOTP
+	case e.Status >= 400 && e.Status < 500:
+		return ErrBadRequest
+	case e.Status >= 500:
+		return ErrServer
+	}
+	return nil
+}
+
+// oldCredentialsMessage reports the ≤4.4 login failures, which have no code
+// (4.0 used three distinct messages).
+func oldCredentialsMessage(m string) bool {
+	switch strings.ToLower(m) {
+	case "invalid username or password", "invalid username", "invalid password",
+		"user does not have a password, login through a provider":
+		return true
+	}
+	return false
+}
+
+// TooLargeError is the client-side check of a file against the server's
+// maxFileSize, made before any byte is sent. It matches ErrTooLarge.
+type TooLargeError struct {
+	Name        string
+	Size, Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	return fmt.Sprintf("%s is %s but the server accepts at most %s per file", e.Name, mib(e.Size), mib(e.Limit))
+}
+
+// Is matches ErrTooLarge.
+func (e *TooLargeError) Is(target error) bool { return target == ErrTooLarge }
+
+// Retryable reports whether err is worth retrying later as is: rate limits,
+// 5xx answers, and network failures. Sign-in, size, quota and request errors
+// are permanent, and so is a cancelled context.
+func Retryable(err error) bool {
+	if err == nil || errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Is(ErrRateLimited) || ae.Is(ErrServer)
+	}
+	var te *TooLargeError
+	if errors.As(err, &te) || errors.Is(err, ErrInsecureHTTP) || errors.Is(err, ErrNotZipline) || errors.Is(err, ErrV3) || errors.Is(err, ErrTOTPRequired) {
+		return false
+	}
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &ne) || errors.As(err, &oe) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+}
+
+const maxErrorBody = 64 << 10
+
+// parseError turns an error answer into an *APIError. It reads at most
+// maxErrorBody bytes of body and removes the given secrets from the message.
+func parseError(resp *http.Response, body []byte, secrets ...string) *APIError {
+	e := &APIError{Status: resp.StatusCode}
+	if resp.Request != nil {
+		e.Method = resp.Request.Method
+		if resp.Request.URL != nil {
+			e.Path = resp.Request.URL.Path
+		}
+	}
+	e.Code, e.Message = parseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	if resp.StatusCode == http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
+		e.RetryAfter = parseRetryAfter(resp.Header, time.Now())
+	}
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			e.Message = strings.ReplaceAll(e.Message, s, "[redacted]")
+		}
+	}
+	return e
+}
+
+// parseErrorBody reads the Zipline code and message from the error body of
+// any era (≥4.5 "E2001: …" with code, ≤4.4 {error,statusCode}, v3
+// {error,code:<http status>}, Fastify's own {message,error,statusCode}) or
+// summarises a non-JSON body such as a proxy's HTML page.
+func parseErrorBody(status int, contentType string, body []byte) (code int, msg string) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) > 0 && trimmed[0] == '{' {
+		var m struct {
+			Error   json.RawMessage `json:"error"`
+			Message json.RawMessage `json:"message"`
+			Code    json.RawMessage `json:"code"`
+		}
+		if json.Unmarshal(trimmed, &m) == nil {
+			errStr := jsonString(m.Error)
+			msgStr := jsonString(m.Message)
+			var c float64
+			if json.Unmarshal(m.Code, &c) == nil && c >= 1000 && c < 100000 && c == float64(int(c)) {
+				code = int(c)
+			}
+			msg = errStr
+			if msgStr != "" && (msg == "" || strings.EqualFold(msg, http.StatusText(status))) {
+				msg = msgStr
+			}
+			if code > 0 {
+				msg = strings.TrimPrefix(msg, "E"+strconv.Itoa(code)+": ")
+			} else if c, rest, ok := splitCode(msg); ok {
+				code, msg = c, rest
+			}
+			return code, cleanText(msg, 300)
+		}
+	}
+	if len(trimmed) == 0 {
+		return 0, ""
+	}
+	if isHTML(contentType, trimmed) {
+		t := htmlTitle(trimmed)
+		if t == "" {
+			t = http.StatusText(status)
+		}
+		return 0, cleanText(t, 120) + " (from a proxy in front of Zipline)"
+	}
+	line, _, _ := bytes.Cut(trimmed, []byte("\n"))
+	return 0, cleanText(string(line), 160)
+}
+
+// splitCode splits "E2001: Invalid token" when the code field is missing.
+func splitCode(s string) (int, string, bool) {
+	if len(s) < 7 || s[0] != 'E' {
+		return 0, "", false
+	}
+	num, rest, ok := strings.Cut(s[1:], ": ")
+	if !ok || len(num) < 4 || len(num) > 5 {
+		return 0, "", false
+	}
+	n, err := strconv.Atoi(num)
+	if err != nil || n < 1000 {
+		return 0, "", false
+	}
+	return n, rest, true
+}
+
+func jsonString(raw json.RawMessage) string {
+	var s string
+	if len(raw) == 0 || json.Unmarshal(raw, &s) != nil {
+		return ""
+	}
+	return s
+}
+
+func isHTML(contentType string, body []byte) bool {
+	if strings.Contains(strings.ToLower(contentType), "html") {
+		return true
+	}
+	head := bytes.ToLower(body[:min(len(body), 512)])
+	return bytes.HasPrefix(head, []byte("<!doctype html")) || bytes.HasPrefix(head, []byte("<html")) ||
+		bytes.Contains(head, []byte("<title>")) || bytes.Contains(head, []byte("<body"))
+}
+
+// htmlTitle returns the text of <title> or the first <h1>.
+func htmlTitle(body []byte) string {
+	lower := bytes.ToLower(body)
+	for _, tag := range []string{"title", "h1"} {
+		i := bytes.Index(lower, []byte("<"+tag))
+		if i < 0 {
+			continue
+		}
+		j := bytes.IndexByte(lower[i:], '>')
+		if j < 0 {
+			continue
+		}
+		start := i + j + 1
+		end := bytes.Index(lower[start:], []byte("</"+tag))
+		if end < 0 {
+			continue
+		}
+		t := strings.Join(strings.Fields(html.UnescapeString(string(body[start:start+end]))), " ")
+		if t != "" {
+			return t
+		}
+	}
+	return ""
+}
+
+// cleanText keeps a server-supplied text printable, on one line and short.
+func cleanText(s string, max int) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == '\r' || r == '\t' {
+			return ' '
+		}
+		if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+			return -1
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > max {
+		r := []rune(s)
+		s = string(r[:max]) + "…"
+	}
+	return s
+}
+
+// maxRetryAfter caps what a server can make us wait.
+const maxRetryAfter = 24 * time.Hour
+
+// parseRetryAfter reads Retry-After (seconds or an HTTP date), else
+// x-ratelimit-reset (seconds).
+func parseRetryAfter(h http.Header, now time.Time) time.Duration {
+	var d time.Duration
+	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
+		if n, err := strconv.ParseFloat(v, 64); err == nil && n >= 0 {
+			d = secs(n)
+		} else if t, err := http.ParseTime(v); err == nil {
+			d = max(t.Sub(now), 0)
+		}
+	}
+	if d == 0 {
+		if n, err := strconv.ParseFloat(strings.TrimSpace(h.Get("X-Ratelimit-Reset")), 64); err == nil && n > 0 {
+			d = secs(n)
+		}
+	}
+	return min(d, maxRetryAfter)
+}
+
+func secs(n float64) time.Duration {
+	if n > maxRetryAfter.Seconds() || n != n {
+		return maxRetryAfter
+	}
+	return time.Duration(n * float64(time.Second))
 }
