@@ -100,6 +100,7 @@ func (s *Server) applyFaults(raw http.ResponseWriter, w *statusWriter, r *http.R
 		}
 	}
 	limit := s.faults.proxyLimit
+	kill := s.kill
 	var fail *Failure
 	for _, fr := range s.faults.fails {
 		if fr.n > 0 && strings.HasPrefix(r.URL.Path, fr.f.Path) {
@@ -122,8 +123,8 @@ func (s *Server) applyFaults(raw http.ResponseWriter, w *statusWriter, r *http.R
 	}
 	s.mu.Unlock()
 
-	if err := sleepCtx(r.Context(), delay); err != nil {
-		return true
+	if err := sleepCtx(r.Context(), kill, delay); err != nil {
+		panic(http.ErrAbortHandler) // the connection is gone or going
 	}
 	if limit > 0 && s.overProxyLimit(r, limit) {
 		w.Header().Set("Server", "nginx")

@@ -142,6 +142,9 @@ type Server struct {
 	requests   []Request
 	faults     faults
 
+	active int           // requests being handled
+	kill   chan struct{} // closed when the listener goes down
+
 	wg   sync.WaitGroup // background assemblers
 	done chan struct{}  // closed by Close
 }
@@ -236,6 +239,7 @@ func Start(cfg Config) (*Server, error) {
 func (s *Server) serve(ln net.Listener) {
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	s.hs = hs
+	s.kill = make(chan struct{})
 	go hs.Serve(ln)
 }
 
@@ -259,9 +263,17 @@ func (s *Server) Close() {
 	s.closed = true
 	close(s.done)
 	hs := s.hs
+	if hs != nil {
+		close(s.kill)
+	}
 	s.mu.Unlock()
 	if hs != nil {
 		hs.Close()
+	}
+	// Handlers see their connections closed and return; give them a moment
+	// so none writes into the store after it is removed.
+	for deadline := time.Now().Add(5 * time.Second); s.inFlight() > 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
 	}
 	s.wg.Wait()
 	s.cleanupDir()
@@ -284,6 +296,7 @@ func (s *Server) Down() {
 	}
 	s.down = true
 	s.hs = nil
+	close(s.kill)
 	s.mu.Unlock()
 	hs.Close()
 }
@@ -312,6 +325,13 @@ func (s *Server) Up() error {
 	s.down = false
 	s.serve(ln)
 	return nil
+}
+
+// inFlight counts requests being handled.
+func (s *Server) inFlight() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active
 }
 
 // IsDown reports whether Down is in effect.
@@ -398,6 +418,9 @@ func (w *statusWriter) Flush() {
 // another mux (then Down/Up do not apply).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	begin := time.Now()
+	s.mu.Lock()
+	s.active++
+	s.mu.Unlock()
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
 	sw := &statusWriter{ResponseWriter: w}
@@ -408,6 +431,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.requests = append(s.requests, req)
+		s.active--
 		s.mu.Unlock()
 		if s.cfg.Logf != nil {
 			s.cfg.Logf("%s %s -> %d (%d body bytes, %s)", r.Method, r.URL.RequestURI(), sw.status, req.BodyBytes, time.Since(begin).Round(time.Millisecond))
@@ -421,8 +445,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.route(sw, r)
 }
 
-// sleepCtx waits d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// sleepCtx waits d or until ctx ends or kill is closed.
+func sleepCtx(ctx context.Context, kill <-chan struct{}, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
@@ -433,6 +457,8 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-kill:
+		return errClosed
 	}
 }
 
