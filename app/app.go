@@ -59,9 +59,11 @@ type UI struct {
 	do   func(func())
 	log  *slog.Logger
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	mu      sync.Mutex // guards stopped, so no goroutine starts while Stop waits
+	stopped bool
 
 	settings *auth.Config
 
@@ -132,9 +134,7 @@ func (u *UI) Start() {
 	}
 
 	events, stop := u.opts.Engine.Subscribe()
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
+	u.spawn(func() {
 		defer stop()
 		for {
 			select {
@@ -147,7 +147,7 @@ func (u *UI) Start() {
 				u.do(func() { u.handle(ev) })
 			}
 		}
-	}()
+	})
 
 	u.drop = newDropZone(u)
 	if d, ok := u.app.(desktop.App); ok && u.opts.HasTray {
@@ -172,8 +172,26 @@ func (u *UI) Start() {
 // Stop ends the background work (event loop, timers). It does not quit the
 // Fyne app.
 func (u *UI) Stop() {
+	u.mu.Lock()
+	u.stopped = true
+	u.mu.Unlock()
 	u.cancel()
 	u.wg.Wait()
+}
+
+// spawn runs f on a new goroutine that Stop waits for, unless the UI has
+// stopped.
+func (u *UI) spawn(f func()) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.stopped {
+		return
+	}
+	u.wg.Add(1)
+	go func() {
+		defer u.wg.Done()
+		f()
+	}()
 }
 
 // checkToken validates the saved token off the UI goroutine.
@@ -204,25 +222,19 @@ func (u *UI) checkToken() {
 // goBackground runs work on its own goroutine and the function it returns
 // on the UI goroutine, unless the UI stopped meanwhile.
 func (u *UI) goBackground(work func(ctx context.Context) func()) {
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
+	u.spawn(func() {
 		done := work(u.ctx)
 		if done == nil || u.ctx.Err() != nil {
 			return
 		}
 		u.do(done)
-	}()
+	})
 }
 
 // AddFiles queues files, e.g. from the command line or another instance.
 // It may be called from any goroutine.
 func (u *UI) AddFiles(paths []string) {
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
-		u.enqueue(paths)
-	}()
+	u.spawn(func() { u.enqueue(paths) })
 }
 
 // enqueue runs off the UI goroutine: the engine may touch the disk.

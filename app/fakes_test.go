@@ -11,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/zipline"
@@ -29,10 +30,14 @@ func (l *loop) until(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.NewTimer(10 * time.Second)
 	defer deadline.Stop()
+	// Conditions on state outside the UI (fakes) are re-checked on a tick.
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
 	for !cond() {
 		select {
 		case f := <-l.ch:
 			f()
+		case <-tick.C:
 		case <-deadline.C:
 			t.Fatalf("timed out waiting for %s", what)
 		}
@@ -350,3 +355,31 @@ func findItem(m *fyne.Menu, label string) *fyne.MenuItem {
 }
 
 var errBoom = errors.New("boom")
+
+// confirmButton finds the confirm button of a dialog overlay.
+func confirmButton(t *testing.T, o fyne.CanvasObject) *widget.Button {
+	t.Helper()
+	var found *widget.Button
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch v := o.(type) {
+		case *widget.Button:
+			if v.Importance == widget.HighImportance || v.Importance == widget.DangerImportance {
+				found = v
+			}
+		case *fyne.Container:
+			for _, c := range v.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(v).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	if found == nil {
+		t.Fatal("no confirm button in the dialog")
+	}
+	return found
+}

@@ -50,13 +50,11 @@ func (f FyneNotifier) Notify(n Note) error {
 
 // notify sends n off the UI goroutine (D-Bus calls block).
 func (u *UI) notify(n Note) {
-	u.wg.Add(1)
-	go func() {
-		defer u.wg.Done()
+	u.spawn(func() {
 		if err := u.opts.Notifier.Notify(n); err != nil {
 			u.log.Warn("notify", "title", n.Title, "err", err)
 		}
-	}()
+	})
 }
 
 // burst merges the notifications of uploads that finish close together

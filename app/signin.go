@@ -52,6 +52,7 @@ type signInWindow struct {
 	probeCancel context.CancelFunc
 	probeSeq    int
 	working     bool
+	confirm     *dialog.ConfirmDialog // the plain-http question, while shown
 }
 
 // ShowSignIn opens the sign-in window (or raises it).
@@ -282,6 +283,8 @@ func (s *signInWindow) start(fn func(ctx context.Context, server string, allowHT
 		}, s.win)
 	d.SetConfirmText("Use http anyway")
 	d.SetDismissText("Cancel")
+	d.SetOnClosed(func() { s.confirm = nil })
+	s.confirm = d
 	d.Show()
 }
 

@@ -1,0 +1,326 @@
+package app
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/zipline-tray/zipline-tray/auth"
+)
+
+func signedIn() *fakeAccount {
+	return &fakeAccount{server: "https://z.example.com", user: "alice"}
+}
+
+func TestDropZoneQueuesDroppedFiles(t *testing.T) {
+	h := newHarness(t, signedIn())
+	dir := t.TempDir()
+	a := filepath.Join(dir, "shot one.png")
+	b := filepath.Join(dir, "notes.txt")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	web, _ := storage.ParseURI("https://example.com/x.png")
+	h.ui.drop.dropped([]fyne.URI{storage.NewFileURI(a), web, storage.NewFileURI(b)})
+
+	h.loop.until(t, "two rows", func() bool { return len(h.ui.drop.order) == 2 })
+	enq, _, _, _ := h.engine.snapshot()
+	if !slices.Equal(enq, []string{a, b}) {
+		t.Fatalf("enqueued %q, want the two local files", enq)
+	}
+	row := h.ui.drop.items["job1"]
+	if row.name.Text != "shot one.png" || row.status.Text != "Waiting…" {
+		t.Errorf("row = %q / %q", row.name.Text, row.status.Text)
+	}
+
+	// Progress, then the link; tapping the link copies it.
+	h.engine.events <- Event{Kind: Progress, Job: "job1", Path: a, Sent: 50, Total: 200}
+	h.loop.until(t, "progress", func() bool { return row.bar.Visible() && row.bar.Value == 0.25 })
+	if !row.cancel.Visible() {
+		t.Error("no cancel button while uploading")
+	}
+	test.Tap(row.cancel)
+	h.loop.until(t, "cancelled", func() bool { return row.status.Text == "Cancelled" })
+	if _, _, c, _ := h.engine.snapshot(); !slices.Equal(c, []string{"job1"}) {
+		t.Errorf("cancels = %q", c)
+	}
+
+	h.engine.events <- Event{Kind: Uploaded, Job: "job2", Path: b, URL: "https://z.example.com/u/n.txt"}
+	row2 := h.ui.drop.items["job2"]
+	h.loop.until(t, "link", func() bool { return row2.link.Visible() && row2.link.Text == "https://z.example.com/u/n.txt" })
+	row2.link.OnTapped()
+	if got := h.app.Clipboard().Content(); got != "https://z.example.com/u/n.txt" {
+		t.Errorf("clipboard = %q", got)
+	}
+
+	// A .sxcu file is not uploaded; it gets a message (import is issue 6).
+	sx := filepath.Join(dir, "zipline.sxcu")
+	os.WriteFile(sx, []byte("{}"), 0o600)
+	h.ui.drop.dropped([]fyne.URI{storage.NewFileURI(sx)})
+	if !h.ui.drop.noteLabel.Visible() || !strings.Contains(h.ui.drop.noteLabel.Text, "ShareX") {
+		t.Errorf("note = %q", h.ui.drop.noteLabel.Text)
+	}
+	if enq, _, _, _ := h.engine.snapshot(); len(enq) != 2 {
+		t.Errorf("the .sxcu file was queued: %q", enq)
+	}
+}
+
+func TestDropZoneClipboardImage(t *testing.T) {
+	var got []string
+	img := filepath.Join(t.TempDir(), "clip.png")
+	calls := 0
+	h := newHarness(t, signedIn(), func(o *Options) {
+		o.ClipboardImage = func(ctx context.Context, dir string) (string, error) {
+			calls++
+			if calls == 1 {
+				return "", ErrNoClipboardImage
+			}
+			got = append(got, dir)
+			return img, nil
+		}
+	})
+	h.ui.UploadClipboardImage()
+	h.loop.until(t, "no image message", func() bool {
+		return h.ui.drop.noteLabel.Visible() && strings.Contains(h.ui.drop.noteLabel.Text, "no image on the clipboard")
+	})
+	h.ui.UploadClipboardImage()
+	h.loop.until(t, "queued", func() bool {
+		enq, _, _, _ := h.engine.snapshot()
+		return len(enq) == 1 && enq[0] == img
+	})
+	h.loop.until(t, "note hidden", func() bool { return !h.ui.drop.noteLabel.Visible() })
+}
+
+func TestQueueWindowRetryAndCancel(t *testing.T) {
+	h := newHarness(t, signedIn())
+	h.engine.mu.Lock()
+	h.engine.jobs = []Job{
+		{ID: "1", Path: "/p/a.png", State: StateQueued},
+		{ID: "2", Path: "/p/b.png", State: StateFailed, Reason: "The file is larger than the server allows (100 MB)."},
+	}
+	h.engine.mu.Unlock()
+	h.ui.ShowQueue()
+	q := h.ui.queue
+	if len(q.jobs) != 2 || q.jobs[0].ID != "2" {
+		t.Fatalf("jobs = %+v, want the failed one first", q.jobs)
+	}
+	if !strings.Contains(q.jobSummary.Text, "1 failed") || q.retryAll.Disabled() {
+		t.Errorf("summary %q, retry all disabled=%v", q.jobSummary.Text, q.retryAll.Disabled())
+	}
+
+	test.Tap(q.retryAll)
+	h.loop.until(t, "retry all", func() bool {
+		h.engine.mu.Lock()
+		defer h.engine.mu.Unlock()
+		return h.engine.retryAll == 1
+	})
+
+	// The failed row shows its reason, Retry and Remove.
+	row := test.WidgetRenderer(q.jobList)
+	_ = row
+	failed := newJobRow().(*fyne.Container)
+	q.bindJob(q.jobs[0], failed)
+	text := failed.Objects[0].(*fyne.Container)
+	if got := text.Objects[1].(interface{ MinSize() fyne.Size }); got == nil {
+		t.Fatal("no state label")
+	}
+	buttons := failed.Objects[2].(*fyne.Container).Objects
+	retry, remove := buttons[0].(interface{ Visible() bool }), buttons[1]
+	if !retry.Visible() {
+		t.Error("no Retry on a failed job")
+	}
+	test.Tap(buttons[0].(fyne.Tappable))
+	h.loop.until(t, "retried", func() bool {
+		_, r, _, _ := h.engine.snapshot()
+		return slices.Equal(r, []string{"2"})
+	})
+	h.loop.until(t, "list reloaded", func() bool { return !strings.Contains(q.jobSummary.Text, "failed") })
+
+	test.Tap(remove.(fyne.Tappable))
+	h.loop.until(t, "removed", func() bool { return len(q.jobs) == 1 })
+	if _, _, c, _ := h.engine.snapshot(); !slices.Equal(c, []string{"2"}) {
+		t.Errorf("cancels = %q", c)
+	}
+}
+
+func TestQueueWindowHistory(t *testing.T) {
+	h := newHarness(t, signedIn())
+	local := filepath.Join(t.TempDir(), "a.png")
+	os.WriteFile(local, []byte("x"), 0o600)
+	h.engine.mu.Lock()
+	h.engine.history = []Record{
+		{ID: "h1", Path: local, Name: "a.png", URL: "https://z.example.com/u/a.png", Time: time.Now()},
+		{ID: "h2", Path: "/gone/b.png", Name: "b.png", URL: "https://z.example.com/u/b.png", Time: time.Now().Add(-2 * time.Hour)},
+	}
+	h.engine.mu.Unlock()
+	h.ui.ShowQueue()
+	q := h.ui.queue
+	if len(q.history) != 2 {
+		t.Fatalf("history = %d rows", len(q.history))
+	}
+	row := newHistoryRow().(*fyne.Container)
+	q.bindHistory(q.history[0], row)
+	thumb := row.Objects[1].(*fyne.Container).Objects[0]
+	if img, ok := thumb.(interface{ MinSize() fyne.Size }); !ok || img == nil {
+		t.Fatal("no thumbnail")
+	}
+	buttons := row.Objects[2].(*fyne.Container).Objects
+	test.Tap(buttons[0].(fyne.Tappable))
+	if got := h.app.Clipboard().Content(); got != "https://z.example.com/u/a.png" {
+		t.Errorf("clipboard = %q", got)
+	}
+	// A vanished local file: "show file" is off.
+	row2 := newHistoryRow().(*fyne.Container)
+	q.bindHistory(q.history[1], row2)
+	if !row2.Objects[2].(*fyne.Container).Objects[2].(interface{ Disabled() bool }).Disabled() {
+		t.Error("show local file is enabled for a file that is gone")
+	}
+	q.confirmDelete(q.history[1])
+	// Confirm the dialog through the window's overlay.
+	over := q.win.Canvas().Overlays().Top()
+	if over == nil {
+		t.Fatal("no confirmation")
+	}
+	confirmButton(t, over).OnTapped()
+	h.loop.until(t, "deleted", func() bool { return len(q.history) == 1 })
+	if _, _, _, d := h.engine.snapshot(); !slices.Equal(d, []string{"h2"}) {
+		t.Errorf("deleted = %q", d)
+	}
+}
+
+func TestSettingsSavedAndReloaded(t *testing.T) {
+	h := newHarness(t, signedIn())
+	dir := t.TempDir()
+	h.engine.mu.Lock()
+	h.engine.watching = []FolderStatus{{Path: dir, OK: true, Text: "Watching"}}
+	h.engine.mu.Unlock()
+	var changed *auth.Config
+	h.ui.opts.SettingsChanged = func(c *auth.Config) { changed = c }
+
+	h.ui.ShowSettings()
+	s := h.ui.settingsWin
+	h.loop.until(t, "server folders", func() bool { return len(s.folder.Options) == 3 })
+	s.addFolder(dir)
+	s.fileTypes.SetText("PNG, .jpg webp")
+	s.naming.SetSelected("date")
+	s.expiry.SetSelected("1 day")
+	s.compress.SetSelected("80 %")
+	s.maxViews.SetText("5")
+	s.folder.SetSelected("Work")
+	s.domain.SetSelected("cdn.example.com")
+	s.original.SetChecked(true)
+	s.linkFormat.SetSelected("Markdown")
+	s.copyLink.SetChecked(false)
+	s.notifyOK.SetChecked(false)
+	s.headers.SetText("CF-Access-Client-Id: abc\nX-Test: 1")
+	s.save()
+	if s.message.Text != "Saved." {
+		t.Fatalf("message = %q", s.message.Text)
+	}
+	if changed == nil {
+		t.Error("SettingsChanged not called")
+	}
+	c, _ := h.settings.Load()
+	if len(c.Watch.Folders) != 1 || c.Watch.Folders[0].Path != dir {
+		t.Errorf("folders = %+v", c.Watch.Folders)
+	}
+	if !slices.Equal(c.Watch.Include, []string{"png", "jpg", "webp"}) {
+		t.Errorf("include = %q", c.Watch.Include)
+	}
+	u := c.Upload
+	if u.Format != "date" || u.DeletesAt != "1d" || u.CompressionPercent == nil || *u.CompressionPercent != 80 ||
+		u.MaxViews != 5 || u.Folder != "f2" || u.Domain != "cdn.example.com" || !u.OriginalName {
+		t.Errorf("upload = %+v", u)
+	}
+	if c.Links.Format != auth.LinkMarkdown || c.Links.Copy || c.Notify.OnSuccess || !c.Notify.OnFailure {
+		t.Errorf("links %+v notify %+v", c.Links, c.Notify)
+	}
+	if c.Headers["CF-Access-Client-Id"] != "abc" || c.Headers["X-Test"] != "1" {
+		t.Errorf("headers = %v", c.Headers)
+	}
+
+	// Reopen: the form shows what was saved, with the watcher's status.
+	s.win.Close()
+	h.ui.ShowSettings()
+	s = h.ui.settingsWin
+	h.loop.until(t, "folder selected", func() bool { return s.folder.Selected == "Work" })
+	if s.naming.Selected != "date" || s.expiry.Selected != "1 day" || s.maxViews.Text != "5" ||
+		s.linkFormat.Selected != "Markdown" || s.copyLink.Checked || s.domain.Selected != "cdn.example.com" {
+		t.Errorf("reloaded form differs: naming %q expiry %q views %q link %q", s.naming.Selected, s.expiry.Selected, s.maxViews.Text, s.linkFormat.Selected)
+	}
+	if !strings.Contains(test.RenderObjectToMarkup(s.folders), "Watching") {
+		t.Error("the folder's live status is not shown")
+	}
+
+	// Bad input is refused with a message and nothing saved.
+	saves := h.settings.saves
+	s.maxViews.SetText("many")
+	s.save()
+	if !strings.Contains(s.message.Text, "Max views") || h.settings.saves != saves {
+		t.Errorf("message %q, saves %d→%d", s.message.Text, saves, h.settings.saves)
+	}
+	s.maxViews.SetText("")
+	s.headers.SetText("Authorization: x")
+	s.save()
+	if !strings.Contains(s.message.Text, "Authorization") {
+		t.Errorf("message = %q", s.message.Text)
+	}
+}
+
+func TestNotificationsCoalesce(t *testing.T) {
+	h := newHarness(t, signedIn())
+	h.ui.settings.Notify.OnSuccess = true
+	h.ui.settings.Links.Copy = true
+	for i, name := range []string{"a.png", "b.png", "c.png"} {
+		h.engine.events <- Event{Kind: Uploaded, Job: string(rune('1' + i)), Path: "/p/" + name, URL: "https://z/u/" + name}
+	}
+	h.loop.until(t, "one notification", func() bool { return len(h.notes.all()) == 1 })
+	n := h.notes.all()[0]
+	if n.Title != "3 links copied" || !strings.Contains(n.Body, "c.png") {
+		t.Errorf("note = %+v", n)
+	}
+	if len(n.Actions) != 2 || n.Actions[1].Key != "delete" {
+		t.Fatalf("actions = %+v", n.Actions)
+	}
+	n.OnAction("delete")
+	if _, _, _, d := h.engine.snapshot(); len(d) != 3 {
+		t.Errorf("deleted = %q", d)
+	}
+
+	// A failure that will not be retried is reported once.
+	h.engine.events <- Event{Kind: Failed, Job: "9", Path: "/p/big.mov", Reason: "The file is too large.", Retrying: false}
+	h.engine.events <- Event{Kind: Failed, Job: "8", Path: "/p/x.png", Reason: "Network down.", Retrying: true}
+	h.loop.until(t, "failure notification", func() bool { return len(h.notes.all()) == 2 })
+	if f := h.notes.all()[1]; f.Title != NoteUploadFailed || f.Body != "big.mov: The file is too large." {
+		t.Errorf("failure note = %+v", f)
+	}
+	// A single success.
+	h.engine.events <- Event{Kind: Uploaded, Job: "7", Path: "/p/one.png", URL: "https://z/u/one.png"}
+	h.loop.until(t, "single note", func() bool { return len(h.notes.all()) == 3 })
+	if n := h.notes.all()[2]; n.Title != NoteLinkCopied {
+		t.Errorf("title = %q", n.Title)
+	}
+}
+
+func TestNoTrayHostKeepsAWindow(t *testing.T) {
+	h := newHarness(t, signedIn(), func(o *Options) { o.HasTray = false })
+	found := false
+	for _, w := range h.app.Driver().AllWindows() {
+		if w == h.ui.drop.win {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no drop zone window without a tray host")
+	}
+}
