@@ -310,6 +310,7 @@ func (s *Server) handleFileDelete(w http.ResponseWriter, r *http.Request, p para
 		for i, g := range s.files {
 			if g == f {
 				s.files = append(s.files[:i:i], s.files[i+1:]...)
+				s.notify()
 				break
 			}
 		}

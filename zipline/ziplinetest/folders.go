@@ -149,11 +149,11 @@ func (s *Server) handleURLsGet(w http.ResponseWriter, r *http.Request, _ params)
 var reservedVanity = []string{"dashboard", "api", "raw", "u", "go", "view", "auth", "folder", "invite", "reset"}
 
 func (s *Server) handleURLsPost(w http.ResponseWriter, r *http.Request, _ params) {
-	if !s.rateLimitUpload(w, r, false) {
-		return
-	}
 	u, _, ok := s.authenticate(w, r, false)
 	if !ok {
+		return
+	}
+	if !s.rateLimitUpload(w, r, u, false) {
 		return
 	}
 	var body struct {

@@ -1,9 +1,12 @@
 package ziplinetest
 
 import (
+	"bytes"
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestListingsAndDelete(t *testing.T) {
@@ -156,5 +159,47 @@ func TestReturnHTTPSAndDefaultDomain(t *testing.T) {
 	}
 	if !strings.Contains(do(t, "GET", s.URL+"/api/server/public", nil).body, `"returnHttps":true`) {
 		t.Fatal("public returnHttps")
+	}
+}
+
+func TestWaitHelpers(t *testing.T) {
+	s := New(t, Config{ProcessingDelay: 30 * time.Millisecond, UploadRateLimit: RateLimit{Off: true}})
+	tok := s.AddUser("alice", "pw", RoleUser).Token()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ct, body := mpBody(png("a.png"), png("b.png"))
+	sent := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", s.URL+"/api/upload", bytes.NewReader(body))
+		req.Header.Set("Content-Type", ct)
+		req.Header.Set("Authorization", tok)
+		res, err := http.DefaultClient.Do(req)
+		if err == nil {
+			res.Body.Close()
+		}
+		sent <- err
+	}()
+	files, err := s.WaitFiles(ctx, 2)
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if err != nil || len(files) != 2 {
+		t.Fatalf("WaitFiles: %v %d", err, len(files))
+	}
+	rs := chunked(t, s, tok, randomBytes(500), []int{200, 300}, false)
+	id := rs[1].json(t)["files"].([]any)[0].(map[string]any)["id"].(string)
+	f, err := s.WaitComplete(ctx, id)
+	if err != nil || !f.Complete || f.Size != 500 {
+		t.Fatalf("WaitComplete: %v %+v", err, f)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	if _, err := s.WaitFiles(short, 10); err == nil {
+		t.Fatal("WaitFiles did not time out")
+	}
+	// No x-ratelimit headers on a 401: the limiter runs after auth.
+	s.SetUploadRateLimit(RateLimit{})
+	if r := upload(t, s, "", nil, png("a.png")); r.status != 401 || r.header.Get("X-Ratelimit-Limit") != "" || r.header.Get("Keep-Alive") != "timeout=72" {
+		t.Fatalf("401: %d %v", r.status, r.header)
 	}
 }

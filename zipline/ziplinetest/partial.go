@@ -102,11 +102,11 @@ func (s *Server) handlePartial(w http.ResponseWriter, r *http.Request, _ params)
 		exempt = p != nil && time.Since(p.lastSeen) < PartialTimeout
 		s.mu.Unlock()
 	}
-	if !s.rateLimitUpload(w, r, exempt) {
-		return
-	}
 	u, _, ok := s.authenticate(w, r, s.ver.atLeast(4, 5, 0))
 	if !ok {
+		return
+	}
+	if !s.rateLimitUpload(w, r, u, exempt) {
 		return
 	}
 	s.partialUpload(w, r, u, gen)
@@ -396,6 +396,7 @@ func (s *Server) partialUpload(w http.ResponseWriter, r *http.Request, u *userRe
 	s.files = append(s.files, f)
 	inc := &incompleteRec{id: newID(), status: StatusPending, chunksTotal: len(p.chunks), owner: u, file: f, createdAt: now, updatedAt: now}
 	s.incomplete = append(s.incomplete, inc)
+	s.notify()
 	s.mu.Unlock()
 
 	s.wg.Add(1)
@@ -447,6 +448,7 @@ func (s *Server) setIncomplete(inc *incompleteRec, st IncompleteStatus) {
 	s.mu.Lock()
 	inc.status = st
 	inc.updatedAt = time.Now()
+	s.notify()
 	s.mu.Unlock()
 }
 
@@ -520,6 +522,7 @@ func (s *Server) assemble(p *partial, f *fileRec, inc *incompleteRec, fail bool)
 	f.Size, f.SHA256, f.Path, f.Complete = size, sum, path, true
 	f.updatedAt = time.Now()
 	inc.status, inc.updatedAt = StatusComplete, time.Now()
+	s.notify()
 	s.mu.Unlock()
 }
 

@@ -142,6 +142,7 @@ type Server struct {
 	requests   []Request
 	faults     faults
 
+	change chan struct{} // closed when files change (see WaitFiles)
 	active int           // requests being handled
 	kill   chan struct{} // closed when the listener goes down
 
@@ -440,8 +441,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.applyFaults(w, sw, r) {
 		return
 	}
-	// Every Zipline answer carries this header (@fastify/cors).
-	sw.Header().Set("Access-Control-Allow-Origin", "*")
+	// Every Zipline answer carries these (@fastify/cors, Node's keep-alive).
+	h := sw.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Connection", "keep-alive")
+	h.Set("Keep-Alive", "timeout=72")
 	s.route(sw, r)
 }
 

@@ -13,28 +13,14 @@ import (
 
 const maxFilesPerUpload = 1000
 
-// peekUser resolves the caller without answering, for the rate limiter's
-// key and admin bypass (which run before userMiddleware).
-func (s *Server) peekUser(r *http.Request) *userRec {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if a := r.Header.Get("Authorization"); a != "" {
-		u, _ := s.userByToken(a)
-		return u
-	}
-	if se := s.sessions[sessionCookie(r)]; se != nil && !se.ended {
-		return s.users[se.user.id]
-	}
-	return nil
-}
-
-// rateLimitUpload applies the upload limit (§3.5). exempt marks chunk
-// continuations. false means a 429 was written.
-func (s *Server) rateLimitUpload(w http.ResponseWriter, r *http.Request, exempt bool) bool {
+// rateLimitUpload applies the upload limit (§3.5) to the authenticated
+// caller u (nil: anonymous folder upload, keyed by IP). It runs after
+// userMiddleware, so a 401 carries no x-ratelimit headers (transcripts).
+// exempt marks chunk continuations. false means a 429 was written.
+func (s *Server) rateLimitUpload(w http.ResponseWriter, r *http.Request, u *userRec, exempt bool) bool {
 	if exempt {
 		return true
 	}
-	u := s.peekUser(r)
 	if u != nil && u.role != RoleUser {
 		return true // adminBypass
 	}
@@ -182,11 +168,11 @@ func (s *Server) receiveParts(mb *multipartBody, limit int64, maxParts int, extr
 
 func (s *Server) handleUpload(w http.ResponseWriter, r *http.Request, _ params) {
 	exempt := r.Header.Get("X-Zipline-P-Filename") != "" && !s.ver.atLeast(4, 8, 0)
-	if !s.rateLimitUpload(w, r, exempt) {
-		return
-	}
 	u, _, ok := s.authenticate(w, r, true)
 	if !ok {
+		return
+	}
+	if !s.rateLimitUpload(w, r, u, exempt) {
 		return
 	}
 	if r.Header.Get("Content-Range") != "" {
@@ -322,6 +308,7 @@ func (s *Server) storeFiles(r *http.Request, u *userRec, o *uploadOpts, parts []
 		s.files = append(s.files, f)
 		out = append(out, f)
 	}
+	s.notify()
 	s.mu.Unlock()
 	return out, nil
 }
