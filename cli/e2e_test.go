@@ -1,0 +1,402 @@
+package cli_test
+
+// End-to-end tests: the real command-line binary (built once, CGO_ENABLED=0
+// with -tags migrated_fynedo,nogui) run as a user would, against the fake
+// Zipline server on loopback, with ZIPLINE_TRAY_HOME set to a temporary
+// profile. The sign-in tests need a real keyring: scripts/testenv.sh
+// provides one and sets ZIPLINE_TRAY_REAL_KEYRING=1.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	binPath   string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the CLI-only binary once per test run.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the end-to-end tests that build the binary")
+	}
+	buildOnce.Do(func() {
+		buildDir, buildErr = os.MkdirTemp("", "zipline-tray-e2e-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(buildDir, "zipline-tray")
+		cmd := exec.Command("go", "build", "-tags", "migrated_fynedo,nogui", "-o", binPath, "github.com/zipline-tray/zipline-tray")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// profile is one user's ZIPLINE_TRAY_HOME plus extra environment.
+type profile struct {
+	t    *testing.T
+	bin  string
+	home string
+	env  map[string]string
+	// outputs collects everything the binary printed, to check for secrets.
+	outputs bytes.Buffer
+}
+
+func newProfile(t *testing.T) *profile {
+	return &profile{t: t, bin: binary(t), home: t.TempDir(), env: map[string]string{}}
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run runs the binary with stdin and args. The process gets its own
+// process group, ended when the test ends (a clipboard tool it started
+// may still be serving the selection until then).
+func (p *profile) run(stdin string, args ...string) result {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.bin, args...)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "ZIPLINE_") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, auth.HomeEnv+"="+p.home)
+	for k, v := range p.env {
+		env = append(env, k+"="+v)
+	}
+	cmd.Env = env
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	pgid := cmd.Process.Pid
+	p.t.Cleanup(func() { killGroup(p.t, pgid) })
+	err := cmd.Wait()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		p.t.Fatalf("run %q: %v", args, err)
+	}
+	p.outputs.WriteString(r.stdout + r.stderr)
+	return r
+}
+
+// killGroup ends the process group and waits (with a deadline) until it
+// is gone.
+func killGroup(t *testing.T, pgid int) {
+	if syscall.Kill(-pgid, 0) != nil {
+		return
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(-pgid, 0) == nil {
+		if time.Now().After(deadline) {
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			t.Errorf("process group %d outlived SIGTERM", pgid)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// want asserts the exit code and that stderr/stdout contain the strings.
+func (r result) want(t *testing.T, code int, stdout, stderr string) {
+	t.Helper()
+	if r.code != code {
+		t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stdout, stdout) {
+		t.Errorf("stdout %q lacks %q", r.stdout, stdout)
+	}
+	if !strings.Contains(r.stderr, stderr) {
+		t.Errorf("stderr %q lacks %q", r.stderr, stderr)
+	}
+}
+
+// noSecret asserts that secret appears in no file under the profile and in
+// nothing the binary printed.
+func (p *profile) noSecret(secret string) {
+	p.t.Helper()
+	if secret == "" {
+		p.t.Fatal("noSecret: empty secret")
+	}
+	if strings.Contains(p.outputs.String(), secret) {
+		p.t.Error("the token appeared in the output")
+	}
+	n := 0
+	filepath.WalkDir(p.home, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		n++
+		b, err := os.ReadFile(path)
+		if err != nil {
+			p.t.Errorf("read %s: %v", path, err)
+			return nil
+		}
+		if bytes.Contains(b, []byte(secret)) {
+			p.t.Errorf("the token is in %s", path)
+		}
+		return nil
+	})
+	if n == 0 && p.env[auth.TokenEnv] == "" {
+		p.t.Error("the profile folder is empty: was ZIPLINE_TRAY_HOME used?")
+	}
+}
+
+func needKeyring(t *testing.T) {
+	if os.Getenv("ZIPLINE_TRAY_REAL_KEYRING") == "" {
+		t.Skip("needs a real keyring: run inside scripts/testenv.sh (make test); the upload tests use ZIPLINE_SERVER/ZIPLINE_TOKEN instead")
+	}
+}
+
+func writeFiles(t *testing.T, sizes ...int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	paths := make([]string, len(sizes))
+	for i, n := range sizes {
+		b := bytes.Repeat([]byte{byte(i + 1)}, n)
+		copy(b, fmt.Sprintf("file %d %d", i, time.Now().UnixNano()))
+		paths[i] = filepath.Join(dir, fmt.Sprintf("shot %d.png", i))
+		if err := os.WriteFile(paths[i], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths
+}
+
+// checkLinks asserts one link per path on stdout, in order, each serving
+// that path's content on the server.
+func checkLinks(t *testing.T, srv *ziplinetest.Server, stdout string, paths []string) {
+	t.Helper()
+	lines := strings.Fields(stdout)
+	if len(lines) != len(paths) {
+		t.Fatalf("stdout has %d links, want %d:\n%s", len(lines), len(paths), stdout)
+	}
+	byURL := map[string]ziplinetest.File{}
+	for _, f := range srv.Files() {
+		byURL[f.URL] = f
+	}
+	for i, p := range paths {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(b)
+		f, ok := byURL[lines[i]]
+		if !ok || f.SHA256 != hex.EncodeToString(sum[:]) || !f.Complete {
+			t.Errorf("link %d (%s) is not the complete upload of %s (found %v)", i+1, lines[i], p, ok)
+		}
+	}
+}
+
+func storedToken(t *testing.T, server, user string) string {
+	t.Helper()
+	tok, err := auth.NewKeyring().Get(server, user)
+	if err != nil {
+		t.Fatalf("keyring: %v", err)
+	}
+	return tok
+}
+
+func TestE2EPasswordLoginUploadLogout(t *testing.T) {
+	needKeyring(t)
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	srv.AddUser("alice", "correct horse", ziplinetest.RoleUser)
+	p := newProfile(t)
+
+	p.run("wrong\n", "login", "--server", srv.URL, "--username", "alice", "--password-stdin").
+		want(t, 1, "", "wrong username or password")
+	p.run("correct horse\n", "login", "--server", srv.URL, "--username", "alice", "--password-stdin").
+		want(t, 0, "Signed in to "+srv.URL+" as alice (USER)", "")
+	tok := storedToken(t, srv.URL, "alice")
+	t.Cleanup(func() { auth.NewKeyring().Delete(srv.URL, "alice") })
+
+	p.run("", "whoami").want(t, 0, "user:    alice\nrole:    USER\nserver:  "+srv.URL, "")
+
+	files := writeFiles(t, 3<<20, 100, 5000, 1)
+	missing := filepath.Join(filepath.Dir(files[0]), "missing.png")
+	args := append([]string{"upload"}, files[:2]...)
+	args = append(args, missing)
+	args = append(args, files[2:]...)
+	r := p.run("", args...)
+	r.want(t, 1, "", missing+": no such file\n")
+	checkLinks(t, srv, r.stdout, files)
+	if strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("stderr has more than the one failure: %q", r.stderr)
+	}
+
+	p.noSecret(tok)
+	p.noSecret("correct horse")
+
+	// The token is reset on the server: exit 3 and "sign in again".
+	if err := srv.ResetToken("alice"); err != nil {
+		t.Fatal(err)
+	}
+	r = p.run("", "upload", files[1])
+	r.want(t, 3, "", "zipline-tray login")
+	if r.stdout != "" {
+		t.Errorf("stdout after 401: %q", r.stdout)
+	}
+	p.run("", "whoami").want(t, 3, "", "zipline-tray login")
+
+	p.run("", "logout").want(t, 0, "Signed out of "+srv.URL, "")
+	if _, err := auth.NewKeyring().Get(srv.URL, "alice"); err == nil {
+		t.Error("the token is still in the keyring after logout")
+	}
+	p.run("", "whoami").want(t, 3, "", "not signed in")
+	p.noSecret(tok)
+}
+
+func TestE2ETOTPLogin(t *testing.T) {
+	needKeyring(t)
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	srv.AddUser("carol", "pw-carol", ziplinetest.RoleAdmin)
+	totp, err := srv.EnableTOTP("carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProfile(t)
+	p.run("pw-carol\n", "login", "--server", srv.URL, "--username", "carol", "--password-stdin").
+		want(t, 2, "", "this account needs a two-factor code: pass --totp")
+	p.run("pw-carol\n", "login", "--server", srv.URL, "--username", "carol", "--password-stdin", "--totp", totp.Code()).
+		want(t, 0, "as carol (ADMIN)", "")
+	t.Cleanup(func() { auth.NewKeyring().Delete(srv.URL, "carol") })
+	p.run("", "whoami").want(t, 0, "user:    carol", "")
+	p.noSecret(storedToken(t, srv.URL, "carol"))
+}
+
+func TestE2ETokenLogin(t *testing.T) {
+	needKeyring(t)
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	u := srv.AddUser("dave", "", ziplinetest.RoleUser) // OAuth-only: no password
+	tok := u.Token()
+	p := newProfile(t)
+	p.run("\n", "login", "--server", srv.URL, "--token-stdin").want(t, 2, "", "empty")
+	p.run(tok+"\n", "login", "--server", srv.URL, "--token-stdin").want(t, 0, "Signed in to "+srv.URL+" as dave", "")
+	t.Cleanup(func() { auth.NewKeyring().Delete(srv.URL, "dave") })
+	if got := storedToken(t, srv.URL, "dave"); got != tok {
+		t.Error("the keyring holds another token than the one given")
+	}
+	files := writeFiles(t, 10, 20)
+	r := p.run("", append([]string{"upload"}, files...)...)
+	r.want(t, 0, "", "")
+	checkLinks(t, srv, r.stdout, files)
+	p.noSecret(tok)
+}
+
+func TestE2EEnvironmentCredentials(t *testing.T) {
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	u := srv.AddUser("erin", "pw", ziplinetest.RoleUser)
+	tok := u.Token()
+	p := newProfile(t)
+	p.env[auth.ServerEnv] = srv.URL
+	p.env[auth.TokenEnv] = tok
+
+	p.run("", "whoami").want(t, 0, "user:    erin", "")
+	files := writeFiles(t, 2<<20, 10, 300, 70_000, 5)
+	missing := filepath.Join(t.TempDir(), "nope.png")
+	r := p.run("", append(append([]string{"upload", "--expires", "1d"}, files...), missing)...)
+	r.want(t, 1, "", missing+": no such file")
+	checkLinks(t, srv, r.stdout, files)
+	for _, f := range srv.Files() {
+		if f.Options.Get("X-Zipline-Deletes-At") != "1d" {
+			t.Errorf("%s uploaded without the expiry", f.Name)
+		}
+	}
+
+	srv.ResetToken("erin")
+	p.run("", append([]string{"upload"}, files...)...).want(t, 3, "", "zipline-tray login")
+	// The token was only in the environment: it is in no output and no
+	// profile file.
+	p.noSecret(tok)
+}
+
+func TestE2ECopyToClipboard(t *testing.T) {
+	if os.Getenv("DISPLAY") == "" {
+		t.Skip("no DISPLAY: run inside scripts/testenv.sh (Xvfb) for the clipboard test")
+	}
+	xclip, err := exec.LookPath("xclip")
+	if err != nil {
+		t.Skip("xclip is not installed (make deps installs it)")
+	}
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	u := srv.AddUser("frank", "pw", ziplinetest.RoleUser)
+	p := newProfile(t)
+	p.env[auth.ServerEnv] = srv.URL
+	p.env[auth.TokenEnv] = u.Token()
+	p.env["WAYLAND_DISPLAY"] = ""
+	files := writeFiles(t, 42)
+	r := p.run("", "upload", "--copy", files[0])
+	r.want(t, 0, "http", "")
+	link := strings.TrimSpace(r.stdout)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		out, err := exec.Command(xclip, "-o", "-selection", "clipboard").Output()
+		if err == nil && string(out) == link {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("clipboard = %q (%v), want %q", out, err, link)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func TestE2EUsage(t *testing.T) {
+	p := newProfile(t)
+	p.run("", "--help").want(t, 0, "Commands:", "")
+	p.run("", "version").want(t, 0, "zipline-tray ", "")
+	p.run("", "upload").want(t, 2, "", "no files given")
+	p.run("", "upload", "--help").want(t, 0, "Usage: zipline-tray upload", "")
+	p.run("", "frobnicate").want(t, 2, "", `unknown command "frobnicate"`)
+	p.run("", "upload", "x.png").want(t, 3, "", "not signed in")
+}

@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"golang.org/x/term"
+
+	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/internal/clipboard"
+)
+
+// Env is what a command may touch: standard streams, the environment, the
+// saved sign-in, the clipboard. Tests build one by hand; NewEnv is the real
+// process.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+
+	// StdinIsTerminal allows prompts; StderrIsTerminal allows the progress
+	// bar.
+	StdinIsTerminal, StderrIsTerminal bool
+	// TermWidth is the width of the terminal on stderr (0: unknown).
+	TermWidth func() int
+	// ReadSecret reads one line from the terminal without echo (the
+	// password or token prompt). nil: golang.org/x/term on stdin.
+	ReadSecret func() (string, error)
+
+	// Paths are the settings and state folders (zero: auth.DefaultPaths,
+	// which honours ZIPLINE_TRAY_HOME).
+	Paths auth.Paths
+	// Config, when set, is used instead of reading Paths.ConfigFile();
+	// commands that change it also save it there.
+	Config *auth.Config
+	// Store keeps tokens (nil: the OS keyring).
+	Store auth.Store
+
+	// Clipboard puts text on the system clipboard (nil: the platform tool).
+	Clipboard func(ctx context.Context, text string) error
+	// Recorder, when set, is told about each finished upload (the history).
+	Recorder Recorder
+
+	once   sync.Once
+	stdin  *bufio.Reader
+	secret string // never printed: replaced in messages by errorf
+}
+
+// Recorder records a finished upload, e.g. in the upload history. It is
+// optional: a nil Env.Recorder records nothing.
+type Recorder interface {
+	Record(path, url, fileID string, size int64) error
+}
+
+// NewEnv is the environment of this process.
+func NewEnv() *Env {
+	return &Env{
+		Stdin:            os.Stdin,
+		Stdout:           os.Stdout,
+		Stderr:           os.Stderr,
+		Getenv:           os.Getenv,
+		StdinIsTerminal:  term.IsTerminal(int(os.Stdin.Fd())),
+		StderrIsTerminal: term.IsTerminal(int(os.Stderr.Fd())),
+		TermWidth: func() int {
+			w, _, err := term.GetSize(int(os.Stderr.Fd()))
+			if err != nil {
+				return 0
+			}
+			return w
+		},
+		ReadSecret: func() (string, error) {
+			b, err := term.ReadPassword(int(os.Stdin.Fd()))
+			return string(b), err
+		},
+		Clipboard: clipboard.Copy,
+	}
+}
+
+func (env *Env) init() {
+	env.once.Do(func() {
+		if env.Stdin == nil {
+			env.Stdin = strings.NewReader("")
+		}
+		if env.Stdout == nil {
+			env.Stdout = io.Discard
+		}
+		if env.Stderr == nil {
+			env.Stderr = io.Discard
+		}
+		if env.Getenv == nil {
+			env.Getenv = func(string) string { return "" }
+		}
+		if env.TermWidth == nil {
+			env.TermWidth = func() int { return 0 }
+		}
+		if env.Clipboard == nil {
+			env.Clipboard = clipboard.Copy
+		}
+		env.stdin = bufio.NewReader(env.Stdin)
+	})
+}
+
+// errorf prints a message on stderr, with the token (if one is known)
+// blanked out: server messages are echoed and must never carry it.
+func (env *Env) errorf(format string, a ...any) {
+	fmt.Fprint(env.Stderr, env.redact(fmt.Sprintf(format, a...)))
+}
+
+func (env *Env) redact(s string) string {
+	if env.secret != "" {
+		s = strings.ReplaceAll(s, env.secret, "[token]")
+	}
+	return s
+}
+
+// readLine reads one line from stdin without its line ending.
+func (env *Env) readLine() (string, error) {
+	line, err := env.stdin.ReadString('\n')
+	if err == io.EOF && line != "" {
+		err = nil
+	}
+	return strings.TrimRight(line, "\r\n"), err
+}
+
+// prompt asks a question on stderr and reads the answer from the terminal.
+func (env *Env) prompt(question string) (string, error) {
+	fmt.Fprint(env.Stderr, question)
+	s, err := env.readLine()
+	return strings.TrimSpace(s), err
+}
+
+// promptSecret asks without echo.
+func (env *Env) promptSecret(question string) (string, error) {
+	fmt.Fprint(env.Stderr, question)
+	if env.ReadSecret == nil {
+		return env.readLine()
+	}
+	s, err := env.ReadSecret()
+	fmt.Fprintln(env.Stderr)
+	return s, err
+}
+
+// record tells the Recorder about a finished upload, if there is one.
+func (env *Env) record(path, url, fileID string, size int64) error {
+	if env.Recorder == nil {
+		return nil
+	}
+	return env.Recorder.Record(path, url, fileID, size)
+}

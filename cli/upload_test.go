@@ -1,0 +1,374 @@
+package cli
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+// signedIn is a fake server with user alice (password "hunter2") and a test
+// Env whose settings and token store say alice is signed in.
+type signedIn struct {
+	*testEnv
+	srv   *ziplinetest.Server
+	user  *ziplinetest.User
+	token string
+}
+
+func newSignedIn(t *testing.T, cfg ziplinetest.Config, role ziplinetest.Role) *signedIn {
+	t.Helper()
+	srv := ziplinetest.NewServer(cfg)
+	t.Cleanup(srv.Close)
+	u := srv.AddUser("alice", "hunter2", role)
+	s := &signedIn{testEnv: newTestEnv(t, "", nil), srv: srv, user: u, token: u.Token()}
+	c := auth.Defaults()
+	c.Server, c.Username = srv.URL, "alice"
+	if err := c.Save(s.Paths.ConfigFile()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.store.Set(srv.URL, "alice", s.token); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// writeFiles makes n files of the given sizes with random content and
+// returns their paths.
+func writeFiles(t *testing.T, sizes ...int) []string {
+	t.Helper()
+	dir := t.TempDir()
+	paths := make([]string, len(sizes))
+	for i, n := range sizes {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(rand.IntN(256))
+		}
+		paths[i] = filepath.Join(dir, fmt.Sprintf("file%d.bin", i))
+		if err := os.WriteFile(paths[i], b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return paths
+}
+
+func sha(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// checkLinks asserts that stdout holds one link per path, in order, each
+// pointing at a stored file with that path's content.
+func checkLinks(t *testing.T, srv *ziplinetest.Server, stdout string, paths []string) {
+	t.Helper()
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if stdout == "" {
+		lines = nil
+	}
+	if len(lines) != len(paths) {
+		t.Fatalf("stdout has %d lines, want %d:\n%s", len(lines), len(paths), stdout)
+	}
+	byURL := map[string]ziplinetest.File{}
+	for _, f := range srv.Files() {
+		byURL[f.URL] = f
+	}
+	for i, p := range paths {
+		f, ok := byURL[lines[i]]
+		if !ok {
+			t.Errorf("line %d %q is not the URL of a stored file", i+1, lines[i])
+			continue
+		}
+		if f.SHA256 != sha(t, p) {
+			t.Errorf("line %d links to %s (%s), which is not the content of %s", i+1, f.Name, f.Filename, p)
+		}
+	}
+}
+
+func TestUploadPrintsLinksInArgumentOrder(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	paths := writeFiles(t, 3<<20, 10, 2000, 1, 50_000)
+	// The first file's upload is held back (in the Recorder) until every
+	// other file is done, so they finish first; nothing may be printed
+	// before the first link, and the links must follow the arguments.
+	out := &syncBuffer{}
+	s.Stdout = out
+	first, _ := filepath.Abs(paths[0])
+	rec := &memRecorder{hold: first, release: make(chan struct{}), others: len(paths) - 1, out: out}
+	s.Recorder = rec
+	code := s.run(append([]string{"upload"}, paths...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, s.err)
+	}
+	if s.err.Len() != 0 {
+		t.Errorf("stderr not empty: %s", s.err)
+	}
+	if rec.printedEarly != "" {
+		t.Errorf("printed before the first file was done: %q", rec.printedEarly)
+	}
+	if !rec.held {
+		t.Error("the first file was not held back: the test did not exercise reordering")
+	}
+	checkLinks(t, s.srv, out.String(), paths)
+	if len(rec.records) != len(paths) || rec.records[len(paths)-1].path != first {
+		t.Errorf("records %+v: want %d, the first file last", rec.records, len(paths))
+	}
+	for _, r := range rec.records {
+		if !filepath.IsAbs(r.path) || r.url == "" || r.fileID == "" || r.size <= 0 {
+			t.Errorf("record %+v", r)
+		}
+	}
+	// The token went only into the Authorization header, bare.
+	for _, r := range s.srv.Requests() {
+		if r.Path == "/api/upload" && r.Header.Get("Authorization") != s.token {
+			t.Errorf("upload request Authorization = %q", r.Header.Get("Authorization"))
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+type record struct {
+	path, url, fileID string
+	size              int64
+}
+
+// memRecorder records uploads in the order they finish. If hold is set,
+// recording that path waits until the others have been recorded.
+type memRecorder struct {
+	hold    string
+	release chan struct{}
+	others  int
+	out     *syncBuffer
+
+	mu           sync.Mutex
+	records      []record
+	held         bool
+	printedEarly string
+}
+
+func (m *memRecorder) Record(path, url, fileID string, size int64) error {
+	if m.hold != "" && path == m.hold {
+		select {
+		case <-m.release:
+			m.mu.Lock()
+			m.held = true
+			m.mu.Unlock()
+		case <-time.After(10 * time.Second):
+		}
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.records = append(m.records, record{path, url, fileID, size})
+	if m.hold != "" && path != m.hold {
+		m.others--
+		if m.others == 0 {
+			m.printedEarly = m.out.String()
+			close(m.release)
+		}
+	}
+	return nil
+}
+
+func TestUploadFailuresKeepOrderAndGoOn(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	ok := writeFiles(t, 100, 200)
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "gone.png")
+	code := s.run("upload", ok[0], missing, dir, ok[1])
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitFailure, s.err)
+	}
+	checkLinks(t, s.srv, s.out.String(), ok)
+	wantErr := missing + ": no such file\n" + dir + ": is a folder; upload the files in it instead"
+	if !strings.HasPrefix(s.err.String(), wantErr) {
+		t.Errorf("stderr = %q, want it to start with %q", s.err, wantErr)
+	}
+}
+
+func TestUploadRejectedTokenStops(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	if err := s.srv.ResetToken("alice"); err != nil {
+		t.Fatal(err)
+	}
+	paths := writeFiles(t, 10, 10, 10, 10, 10)
+	code := s.run(append([]string{"upload"}, paths...)...)
+	if code != ExitSignIn {
+		t.Fatalf("exit %d, want %d; stderr:\n%s", code, ExitSignIn, s.err)
+	}
+	if s.out.Len() != 0 {
+		t.Errorf("stdout = %q", s.out)
+	}
+	if !strings.Contains(s.err.String(), "zipline-tray login") {
+		t.Errorf("stderr does not say how to sign in again: %s", s.err)
+	}
+	if strings.Contains(s.err.String(), s.token) {
+		t.Error("stderr contains the token")
+	}
+	// The run stopped: not every file was tried.
+	n := 0
+	for _, r := range s.srv.Requests() {
+		if r.Path == "/api/upload" {
+			n++
+		}
+	}
+	if n >= len(paths) {
+		t.Errorf("%d upload requests after a 401, want the run to stop", n)
+	}
+	// Every file is accounted for on stderr, in order.
+	lines := strings.Split(strings.TrimSpace(s.err.String()), "\n")
+	for i, p := range paths {
+		if i >= len(lines) || !strings.HasPrefix(lines[i], p+": ") {
+			t.Errorf("stderr line %d = %q, want it about %s", i+1, lines[min(i, len(lines)-1)], p)
+		}
+	}
+}
+
+func TestUploadServerErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		arm  func(*ziplinetest.Server)
+		want string
+	}{
+		{"502", func(s *ziplinetest.Server) {
+			s.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: 502, HTML: true})
+		}, "the server failed (HTTP 502)"},
+		{"413 proxy", func(s *ziplinetest.Server) { s.SetProxyLimit(1000) }, "too large for this server"},
+		{"quota", func(s *ziplinetest.Server) {
+			s.SetQuota("alice", &ziplinetest.Quota{MaxFiles: 0, MaxBytes: 100})
+		}, "your storage quota is full"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+			tc.arm(s.srv)
+			paths := writeFiles(t, 5000)
+			code := s.run("upload", paths[0])
+			if code != ExitFailure {
+				t.Fatalf("exit %d, want 1; stderr %s", code, s.err)
+			}
+			if want := paths[0] + ": "; !strings.HasPrefix(s.err.String(), want) || !strings.Contains(s.err.String(), tc.want) {
+				t.Errorf("stderr = %q, want %q...%q", s.err, want, tc.want)
+			}
+			if s.out.Len() != 0 {
+				t.Errorf("stdout = %q", s.out)
+			}
+		})
+	}
+}
+
+func TestUploadWaitsOutRateLimit(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{UploadRateLimit: ziplinetest.RateLimit{Max: 1, Window: 2 * time.Second}}, ziplinetest.RoleUser)
+	paths := writeFiles(t, 10, 20)
+	code := s.run(append([]string{"upload"}, paths...)...)
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %s", code, s.err)
+	}
+	checkLinks(t, s.srv, s.out.String(), paths)
+	if !strings.Contains(s.err.String(), "rate limit") {
+		t.Errorf("stderr does not mention the wait: %q", s.err)
+	}
+}
+
+func TestUploadOptionsReachServer(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	folder, err := s.srv.AddFolder("alice", "Screenshots", ziplinetest.FolderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pw, []byte("s3cret\nignored\n"), 0o600)
+	paths := writeFiles(t, 100)
+	code := s.run("upload", "--format", "uuid", "--expires", "1d", "--max-views", "5", "--password-file", pw,
+		"--folder", "screenshots", "--original-name", "--domain", "i.example.com", "--copy", paths[0])
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr %s", code, s.err)
+	}
+	files := s.srv.Files()
+	if len(files) != 1 {
+		t.Fatalf("%d files stored", len(files))
+	}
+	f := files[0]
+	h := f.Options
+	for k, want := range map[string]string{
+		"X-Zipline-Format": "uuid", "X-Zipline-Deletes-At": "1d", "X-Zipline-Max-Views": "5",
+		"X-Zipline-Original-Name": "true", "X-Zipline-Domain": "i.example.com", "X-Zipline-Folder": folder.ID,
+	} {
+		if got := h.Get(k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if f.FolderID != folder.ID || f.MaxViews != 5 || f.Password == "" {
+		t.Errorf("stored file %+v", f)
+	}
+	if strings.Contains(f.Password, "ignored") {
+		t.Errorf("password took more than the first line")
+	}
+	if got := strings.TrimSpace(s.out.String()); len(s.copied) != 1 || s.copied[0] != got {
+		t.Errorf("copied %q, printed %q", s.copied, got)
+	}
+}
+
+func TestUploadUnknownFolder(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	s.srv.AddFolder("alice", "Work", ziplinetest.FolderOptions{})
+	paths := writeFiles(t, 10)
+	code := s.run("upload", "--folder", "Holidays", paths[0])
+	if code != ExitFailure || !strings.Contains(s.err.String(), `no folder called "Holidays"; your folders: Work`) {
+		t.Errorf("exit %d, stderr %q", code, s.err)
+	}
+	if len(s.srv.Files()) != 0 {
+		t.Error("a file was uploaded despite the unknown folder")
+	}
+}
+
+func TestUploadWithEnvironmentCredentials(t *testing.T) {
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	t.Cleanup(srv.Close)
+	u := srv.AddUser("bob", "pw", ziplinetest.RoleUser)
+	te := newTestEnv(t, "", nil)
+	t.Setenv(auth.ServerEnv, srv.URL)
+	t.Setenv(auth.TokenEnv, u.Token())
+	paths := writeFiles(t, 10)
+	if code := te.run("upload", paths[0]); code != ExitOK {
+		t.Fatalf("exit %d; stderr %s", code, te.err)
+	}
+	checkLinks(t, srv, te.out.String(), paths)
+}
+
+func TestUploadNotSignedIn(t *testing.T) {
+	te := newTestEnv(t, "", nil)
+	paths := writeFiles(t, 10)
+	if code := te.run("upload", paths[0]); code != ExitSignIn {
+		t.Fatalf("exit %d, want %d; stderr %s", code, ExitSignIn, te.err)
+	}
+	if !strings.Contains(te.err.String(), "zipline-tray login") {
+		t.Errorf("stderr = %q", te.err)
+	}
+}
