@@ -204,7 +204,11 @@ func (s *signInWindow) showProbe(version string, err error) {
 	case errors.Is(err, zipline.ErrNotZipline), errors.Is(err, zipline.ErrV3):
 		s.setServerState(theme.WarningIcon(), s.u.opts.Account.Explain(err))
 	default:
-		s.setServerState(theme.ErrorIcon(), "Cannot reach the server: "+s.u.opts.Account.Explain(err))
+		msg := s.u.opts.Account.Explain(err)
+		if !strings.Contains(strings.ToLower(msg), "reach") {
+			msg = "Cannot reach the server: " + msg
+		}
+		s.setServerState(theme.ErrorIcon(), msg)
 	}
 }
 
