@@ -203,3 +203,14 @@ func TestWaitHelpers(t *testing.T) {
 		t.Fatalf("401: %d %v", r.status, r.header)
 	}
 }
+
+func TestFrontendPaths(t *testing.T) {
+	s := New(t, Config{})
+	if r := do(t, "GET", s.URL+"/", nil); r.status != 200 || !strings.Contains(r.body, "<title>Zipline</title>") {
+		t.Fatalf("/: %d %s", r.status, r.body)
+	}
+	if m := do(t, "GET", s.URL+"/manifest.json", nil).json(t); m["name"] != "Zipline" {
+		t.Fatalf("manifest %v", m)
+	}
+	expect(t, do(t, "POST", s.URL+"/", nil), 404, `{"message":"Route POST:/ not found","error":"Not Found","statusCode":404}`)
+}

@@ -361,3 +361,14 @@ func TestChunkedGenerationA(t *testing.T) {
 		t.Fatal("bytes differ")
 	}
 }
+
+func TestChunkedMissingContentTypeFails(t *testing.T) {
+	s := New(t, Config{Version: "4.6"})
+	tok := s.AddUser("alice", "pw", RoleUser).Token()
+	r := sendChunk(t, s, tok, chunkReq{0, 100, 100, make([]byte, 100), []string{"x-zipline-p-lastchunk", "true", "x-zipline-p-content-type", ""}})
+	expect(t, r, 200, "")
+	waitFor(t, "FAILED", 5*time.Second, func() bool {
+		inc := s.Incompletes()
+		return len(inc) == 1 && inc[0].Status == StatusFailed
+	})
+}

@@ -98,7 +98,22 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	drain(r)
+	if method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/api/") {
+		s.serveFrontend(w, r)
+		return
+	}
 	writeRouteNotFound(w, r)
+}
+
+// serveFrontend answers the web UI's paths: the PWA manifest and, for any
+// other page, the single-page app's HTML shell.
+func (s *Server) serveFrontend(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/manifest.json" {
+		writeJSON(w, 200, orderedMap{{"name", "Zipline"}, {"short_name", "Zipline"}, {"start_url", "/dashboard"},
+			{"display", "standalone"}, {"background_color", "#000000"}, {"theme_color", "#000000"}})
+		return
+	}
+	writeRaw(w, 200, "text/html; charset=utf-8", []byte(`<!DOCTYPE html><html lang="en"><head><meta charset="UTF-8" /><title>Zipline</title><link rel="manifest" href="/manifest.json" /></head><body><div id="root"></div></body></html>`))
 }
 
 // bodyOK applies Fastify's content-type parsing rules to a route that
