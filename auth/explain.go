@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/zipline-tray/zipline-tray/zipline"
 )
@@ -38,7 +39,10 @@ func (e *PlainError) Error() string { return e.Msg }
 func (e *PlainError) Unwrap() error { return e.Err }
 
 // plain wraps err with its Explain text, so err.Error() can be shown.
-func plain(err error) error {
+func plain(err error) error { return plainAt(err, "") }
+
+// plainAt is plain, naming server when the error does not.
+func plainAt(err error, server string) error {
 	if err == nil {
 		return nil
 	}
@@ -46,12 +50,15 @@ func plain(err error) error {
 	if errors.As(err, &pe) && pe == err {
 		return err
 	}
-	return &PlainError{Msg: Explain(err), Err: err}
+	return &PlainError{Msg: explainAt(err, server), Err: err}
 }
 
 // Explain says what went wrong in one sentence a user can act on, for any
 // error of sign-in, the keyring, the settings file or the network.
-func Explain(err error) string {
+func Explain(err error) string { return explainAt(err, "") }
+
+// explainAt is Explain, naming server when the error does not.
+func explainAt(err error, server string) string {
 	if err == nil {
 		return ""
 	}
@@ -64,6 +71,11 @@ func Explain(err error) string {
 		return ke.Message
 	}
 	host := hostOf(err)
+	if host == "" && server != "" {
+		if u, perr := url.Parse(server); perr == nil {
+			host = u.Host
+		}
+	}
 	at := ""
 	if host != "" {
 		at = " " + host
@@ -85,6 +97,8 @@ func Explain(err error) string {
 		return "Wrong two-factor code: enter the current 6-digit code from your authenticator app (if it keeps failing, check the device's clock)."
 	case errors.Is(err, zipline.ErrUnauthorized):
 		return "Zipline rejected the saved token: sign in again (a token stops working when it is reset, when the server's secret changes, or after a server upgrade past 4.4.0)."
+	case strings.Contains(strings.ToLower(err.Error()), "http request to an https server"):
+		return fmt.Sprintf("The server%s expects https on that port: use an https:// address.", at)
 	case errors.Is(err, zipline.ErrNotZipline):
 		return fmt.Sprintf("The address%s answers, but not as a Zipline server: check the URL (the address of your Zipline web page, e.g. https://zipline.example.com).", at)
 	case errors.Is(err, zipline.ErrV3):
@@ -92,11 +106,19 @@ func Explain(err error) string {
 	case errors.Is(err, zipline.ErrInsecureHTTP):
 		return "Plain http to a server that is not on this machine would send the token unencrypted: use https, or allow http explicitly (allowHTTP in the settings)."
 	case errors.Is(err, zipline.ErrRateLimited):
+		var ae *zipline.APIError
+		if errors.As(err, &ae) && ae.RetryAfter > 0 {
+			return fmt.Sprintf("The server asked us to slow down (rate limit): try again in %s.", ae.RetryAfter.Round(time.Second))
+		}
 		return "The server asked us to slow down (rate limit): wait a few seconds and try again."
 	case errors.Is(err, zipline.ErrForbidden):
 		return "The server refused: this account is not allowed to do that."
 	case errors.Is(err, zipline.ErrServer):
-		return "The server had an internal error: try again later (" + shorten(err.Error(), 160) + ")."
+		return fmt.Sprintf("The server%s had an internal error: try again later.", at)
+	}
+	var ae *zipline.APIError
+	if errors.As(err, &ae) && errors.Is(err, zipline.ErrServer) {
+		return fmt.Sprintf("The server%s had an internal error (HTTP %d): try again later.", at, ae.Status)
 	}
 	if s := explainNetwork(err, host); s != "" {
 		return s

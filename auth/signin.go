@@ -71,7 +71,7 @@ func SignInPassword(ctx context.Context, c *zipline.Client, username, password, 
 	}
 	sess, err := c.Login(ctx, username, password, code)
 	if err != nil {
-		return nil, plain(fmt.Errorf("sign in as %s: %w", username, err))
+		return nil, plainAt(fmt.Errorf("sign in as %s: %w", username, err), c.Server())
 	}
 	tok, err := sess.APIToken(ctx)
 	// The cookie session has served its purpose; leave none behind.
@@ -81,7 +81,7 @@ func SignInPassword(ctx context.Context, c *zipline.Client, username, password, 
 	}
 	cancel()
 	if err != nil {
-		return nil, plain(fmt.Errorf("get an API token: %w", err))
+		return nil, plainAt(fmt.Errorf("get an API token: %w", err), c.Server())
 	}
 	tok = strings.TrimSpace(tok)
 	if tok == "" {
@@ -92,7 +92,7 @@ func SignInPassword(ctx context.Context, c *zipline.Client, username, password, 
 		if errors.Is(err, zipline.ErrUnauthorized) {
 			return nil, &PlainError{Msg: "The server issued an API token and then refused it: check any proxy in front of Zipline, or sign in by pasting a token.", Err: err}
 		}
-		return nil, plain(fmt.Errorf("check the new token: %w", err))
+		return nil, plainAt(fmt.Errorf("check the new token: %w", err), c.Server())
 	}
 	name := u.Username
 	if name == "" {
@@ -120,7 +120,7 @@ func SignInToken(ctx context.Context, c *zipline.Client, token string) (*Result,
 		if errors.Is(err, zipline.ErrUnauthorized) {
 			return nil, plain(fmt.Errorf("%w: %w", ErrTokenRejected, err))
 		}
-		return nil, plain(fmt.Errorf("check the token: %w", err))
+		return nil, plainAt(fmt.Errorf("check the token: %w", err), c.Server())
 	}
 	if u.Username == "" {
 		return nil, &PlainError{Msg: "The server accepted the token but did not say whose it is: is this a Zipline v4 server?", Err: zipline.ErrNotZipline}
@@ -133,7 +133,7 @@ func SignInToken(ctx context.Context, c *zipline.Client, token string) (*Result,
 func Verify(ctx context.Context, c *zipline.Client) (*zipline.User, error) {
 	u, err := c.User(ctx)
 	if err != nil {
-		return nil, plain(err)
+		return nil, plainAt(err, c.Server())
 	}
 	return u, nil
 }
@@ -141,7 +141,7 @@ func Verify(ctx context.Context, c *zipline.Client) (*zipline.User, error) {
 func probe(ctx context.Context, c *zipline.Client) (*zipline.ServerInfo, error) {
 	info, err := c.Probe(ctx)
 	if err != nil {
-		return nil, plain(err)
+		return nil, plainAt(err, c.Server())
 	}
 	if info != nil && info.FirstSetup {
 		return nil, plain(ErrFirstSetup)
@@ -190,10 +190,13 @@ func Save(cfg *Config, path string, store Store, r *Result) error {
 		return err
 	}
 	if err := store.Set(server, r.Username, r.Token); err != nil {
+		why := strings.TrimSuffix(Explain(err), ".")
+		why = strings.TrimSuffix(strings.TrimSuffix(why, ", "+envAlternative), ": set ZIPLINE_SERVER and ZIPLINE_TOKEN in the environment instead")
 		return &PlainError{
-			Msg: fmt.Sprintf("Signed in as %s, but the token could not be saved in the keyring. %s "+
-				"To go on without a keyring, set %s=%s and %s=<your token> (Zipline dashboard: avatar → Copy token) in the environment.",
-				r.Username, Explain(err), ServerEnv, server, TokenEnv),
+			Msg: fmt.Sprintf("Signed in as %s, but the token could not be saved: %s. "+
+				"To go on without a keyring, set %s=%s and %s=<your token> in the environment "+
+				"(copy the token from the Zipline dashboard: avatar → Copy token).",
+				r.Username, why, ServerEnv, server, TokenEnv),
 			Err: fmt.Errorf("%w: %w", ErrTokenNotStored, err),
 		}
 	}
