@@ -132,13 +132,19 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	}
 	client, err := auth.NewClient(auth.Credentials{Server: server}, &conn)
 	if err != nil {
-		env.errorf("zipline-tray: %s\n", explain(err))
+		env.errorf("zipline-tray login: %s\n", explain(err))
 		if errors.Is(err, zipline.ErrInsecureHTTP) {
 			return ExitUsage
 		}
 		return ExitFailure
 	}
 
+	// Find out before asking for secrets whether the token can be kept.
+	if _, err := env.store().Get(server, "~probe"); errors.Is(err, auth.ErrNoKeyring) {
+		env.errorf("zipline-tray login: %s\nWithout a keyring, set %s=%s and %s=<your token> (Zipline dashboard: avatar → Copy token) in the environment instead.\n",
+			explain(err), auth.ServerEnv, server, auth.TokenEnv)
+		return ExitFailure
+	}
 	var res *auth.Result
 	if useToken {
 		token, err := env.readToken(f.tokenStdin)

@@ -222,3 +222,24 @@ func TestWhoamiRejectedToken(t *testing.T) {
 		t.Errorf("stderr = %q", s.err)
 	}
 }
+
+func TestLoginWithoutKeyring(t *testing.T) {
+	srv := newServer(t)
+	te := newTestEnv(t, "hunter2\n", nil)
+	te.store.Err = auth.NoKeyringError()
+	code := te.run("login", "--server", srv.URL, "--username", "alice", "--password-stdin")
+	if code != ExitFailure {
+		t.Fatalf("exit %d; stderr %s", code, te.err)
+	}
+	for _, want := range []string{"No keyring available", auth.ServerEnv + "=" + srv.URL, auth.TokenEnv + "=<your token>"} {
+		if !strings.Contains(te.err.String(), want) {
+			t.Errorf("stderr lacks %q: %s", want, te.err)
+		}
+	}
+	// Nothing was asked of the server: the problem is found first.
+	for _, r := range srv.Requests() {
+		if r.Path == "/api/auth/login" {
+			t.Error("signed in although the token could not be kept")
+		}
+	}
+}

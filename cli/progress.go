@@ -159,7 +159,10 @@ func barLine(sent, total int64, rate float64, name string, cols int) string {
 		pct = int(sent * 100 / total)
 	}
 	info := fmt.Sprintf(" %3d%%  %.1f/%s", pct, float64(sent)/(1<<20), mib(total))
-	if rate > 0 {
+	switch {
+	case total > 0 && sent >= total:
+		info += "  the server is processing"
+	case rate > 0:
 		info += "  " + mib(int64(rate)) + "/s"
 	}
 	info += "  "

@@ -110,9 +110,12 @@ func (env *Env) failure(err error, what string) int {
 // that fix it where there are some.
 func explain(err error) string {
 	var unknownCA x509.UnknownAuthorityError
+	var pe plainError
 	switch {
 	case err == nil:
 		return ""
+	case errors.As(err, &pe):
+		return string(pe)
 	case errors.Is(err, zipline.ErrInsecureHTTP):
 		return "The address is plain http:// to another machine, so the password and token would cross the network unencrypted: use https://, or, if you trust every network in between, sign in with --allow-http."
 	case errors.As(err, &unknownCA):

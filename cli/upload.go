@@ -286,15 +286,15 @@ func resolveFolder(ctx context.Context, c *zipline.Client, nameOrID string) (str
 			names = append(names, f.Name)
 		}
 		if len(names) == 0 {
-			return "", fmt.Errorf("you have no folder called %q (you have no folders; create one in the web dashboard)", nameOrID)
+			return "", plainError(fmt.Sprintf("you have no folder called %q (you have no folders; create one in the web dashboard)", nameOrID))
 		}
-		return "", fmt.Errorf("you have no folder called %q; your folders: %s", nameOrID, strings.Join(names, ", "))
+		return "", plainError(fmt.Sprintf("you have no folder called %q; your folders: %s", nameOrID, strings.Join(names, ", ")))
 	}
 	ids := make([]string, len(exact))
 	for i, f := range exact {
 		ids[i] = f.ID
 	}
-	return "", fmt.Errorf("%d folders are called %q; pick one by id: %s", len(exact), nameOrID, strings.Join(ids, ", "))
+	return "", plainError(fmt.Sprintf("%d folders are called %q; pick one by id: %s", len(exact), nameOrID, strings.Join(ids, ", ")))
 }
 
 // uploadResult is the outcome of one argument.
@@ -440,10 +440,10 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path string
 	}
 }
 
-// fileError is a problem with a local file, already in plain words.
-type fileError string
+// plainError is a message already in plain words, shown as is.
+type plainError string
 
-func (e fileError) Error() string { return string(e) }
+func (e plainError) Error() string { return string(e) }
 
 // openUpload checks that path is a readable regular file before any
 // network traffic, with messages in plain words.
@@ -451,19 +451,19 @@ func openUpload(path string) (zipline.Upload, error) {
 	st, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return zipline.Upload{}, fileError("no such file")
+		return zipline.Upload{}, plainError("no such file")
 	case errors.Is(err, fs.ErrPermission):
-		return zipline.Upload{}, fileError("permission denied: you may not read this file")
+		return zipline.Upload{}, plainError("permission denied: you may not read this file")
 	case err != nil:
 		return zipline.Upload{}, err
 	case st.IsDir():
-		return zipline.Upload{}, fileError("is a folder; upload the files in it instead, e.g. zipline-tray upload " + shellQuote(filepath.Join(path, "*")))
+		return zipline.Upload{}, plainError("is a folder; upload the files in it instead, e.g. zipline-tray upload " + shellQuote(path) + string(filepath.Separator) + "*")
 	case !st.Mode().IsRegular():
-		return zipline.Upload{}, fileError("not a regular file")
+		return zipline.Upload{}, plainError("not a regular file")
 	}
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrPermission) {
-		return zipline.Upload{}, fileError("permission denied: you may not read this file")
+		return zipline.Upload{}, plainError("permission denied: you may not read this file")
 	}
 	if err != nil {
 		return zipline.Upload{}, err
@@ -485,7 +485,7 @@ func reason(err error) string {
 		}
 		return s
 	}
-	var fe fileError
+	var fe plainError
 	switch {
 	case errors.As(err, &fe):
 		return string(fe)
