@@ -124,11 +124,15 @@ func writeRouteNotFound(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// schemaErr is a Zod validation failure (E1000).
+// schemaErr is a Zod validation failure: the Zod message as error, and
+// from 4.5 the code 1000 (§1).
 func (s *Server) schemaErr(w http.ResponseWriter, path, message string) {
 	issue := orderedMap{{"code", "custom"}, {"path", []string{path}}, {"message", message}}
-	e := &apiErr{code: 1000, legacy: message, extra: map[string]any{"issues": []any{issue}}}
-	s.writeErr(w, e)
+	body := orderedMap{{"error", path + ": " + message}, {"statusCode", 400}}
+	if s.ver.atLeast(4, 5, 0) {
+		body = append(body, kv{"code", 1000})
+	}
+	writeJSON(w, 400, append(body, kv{"issues", []any{issue}}))
 }
 
 // kv and orderedMap keep JSON keys in the server's order.

@@ -199,23 +199,24 @@ func (s *Server) fileJSON(f *fileRec, withURL bool) orderedMap {
 		}
 		return v
 	}
-	var maxViews, deletesAt, password any
+	var maxViews, deletesAt any
 	if f.MaxViews > 0 {
 		maxViews = f.MaxViews
 	}
 	if !f.DeletesAt.IsZero() {
 		deletesAt = isoTime(f.DeletesAt)
 	}
-	if f.Password != "" {
-		password = true
-	}
 	m := orderedMap{
 		{"createdAt", isoTime(f.CreatedAt)}, {"updatedAt", isoTime(f.updatedAt)}, {"deletesAt", deletesAt},
 		{"favorite", false}, {"id", f.ID}, {"originalName", opt(f.OriginalName)}, {"name", f.Name},
 		{"size", f.Size}, {"type", f.Type}, {"views", f.views}, {"maxViews", maxViews},
-		{"folderId", opt(f.FolderID)}, {"anonymous", f.owner == nil}, {"password", password},
-		{"thumbnail", nil}, {"tags", []any{}},
+		{"folderId", opt(f.FolderID)}, {"anonymous", f.owner == nil},
 	}
+	// The 4.6.3 transcript shows no "password" key for an unprotected file.
+	if f.Password != "" {
+		m = append(m, kv{"password", true})
+	}
+	m = append(m, kv{"thumbnail", nil}, kv{"tags", []any{}})
 	if withURL {
 		m = append(m, kv{"url", "/u/" + encodeURI(f.Name)})
 	}

@@ -328,7 +328,10 @@ func (s *Server) Up() error {
 	return nil
 }
 
-// inFlight counts requests being handled.
+// InFlight counts requests being handled right now (Requests lists them
+// once they finish).
+func (s *Server) InFlight() int { return s.inFlight() }
+
 func (s *Server) inFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
