@@ -23,9 +23,9 @@ const (
 	genD = 'D' // 4.8+: single-use partialToken, inclusive end
 )
 
-// PartialTimeout is how long an idle 4.8 chunked upload (and its token)
-// lives.
-const PartialTimeout = 30 * time.Minute
+// DefaultPartialTimeout is how long an idle 4.8 chunked upload (and its
+// token) lives.
+const DefaultPartialTimeout = 30 * time.Minute
 
 func (s *Server) generation() byte {
 	switch {
@@ -99,7 +99,7 @@ func (s *Server) handlePartial(w http.ResponseWriter, r *http.Request, _ params)
 	if gen == genD {
 		s.mu.Lock()
 		p := s.partials["tok:"+r.Header.Get("X-Zipline-P-Token")]
-		exempt = p != nil && time.Since(p.lastSeen) < PartialTimeout
+		exempt = p != nil && time.Since(p.lastSeen) < s.cfg.PartialTimeout
 		s.mu.Unlock()
 	}
 	u, _, ok := s.authenticate(w, r, s.ver.atLeast(4, 5, 0))
@@ -229,7 +229,7 @@ func (s *Server) partialUpload(w http.ResponseWriter, r *http.Request, u *userRe
 			isNew = true
 		} else {
 			p = s.partials["tok:"+tok]
-			if p == nil || time.Since(p.lastSeen) >= PartialTimeout || ownerKeyOf(p) != owner || p.folder != o.folder {
+			if p == nil || time.Since(p.lastSeen) >= s.cfg.PartialTimeout || ownerKeyOf(p) != owner || p.folder != o.folder {
 				fail(zerr(1003, "Partial upload token is invalid, expired, or already used"))
 				return
 			}
@@ -434,11 +434,11 @@ func (s *Server) dropPartial(p *partial) {
 	p.chunks = nil
 }
 
-// expirePartials drops 4.8 uploads idle for PartialTimeout. Called with
+// expirePartials drops 4.8 uploads idle for Config.PartialTimeout. Called with
 // s.mu held.
 func (s *Server) expirePartials() {
 	for _, p := range s.partials {
-		if p.gen == genD && time.Since(p.lastSeen) >= PartialTimeout && !p.pendingRequest {
+		if p.gen == genD && time.Since(p.lastSeen) >= s.cfg.PartialTimeout && !p.pendingRequest {
 			s.dropPartial(p)
 		}
 	}

@@ -372,3 +372,19 @@ func TestChunkedMissingContentTypeFails(t *testing.T) {
 		return len(inc) == 1 && inc[0].Status == StatusFailed
 	})
 }
+
+func TestChunkedTokenExpiresD(t *testing.T) {
+	s := New(t, Config{Version: "4.8", PartialTimeout: 50 * time.Millisecond})
+	tok := s.AddUser("alice", "pw", RoleUser).Token()
+	data := randomBytes(2000)
+	r := sendChunk(t, s, tok, chunkReq{0, 999, 2000, data[:1000], []string{"x-zipline-p-lastchunk", "false"}})
+	issued := time.Now()
+	token := r.json(t)["partialToken"].(string)
+	waitFor(t, "the timeout to pass", 5*time.Second, func() bool { return time.Since(issued) > 60*time.Millisecond })
+	expect(t, sendChunk(t, s, tok, chunkReq{1000, 1999, 2000, data[1000:], []string{"x-zipline-p-lastchunk", "true", "x-zipline-p-token", token}}), 400,
+		`{"error":"E1003: Partial upload token is invalid, expired, or already used","code":1003,"statusCode":400}`)
+	// Expired uploads no longer count against the 4 active ones.
+	for i := 0; i < 4; i++ {
+		expect(t, sendChunk(t, s, tok, chunkReq{0, 999, 2000, data[:1000], []string{"x-zipline-p-lastchunk", "false"}}), 200, "")
+	}
+}

@@ -57,6 +57,9 @@ type Config struct {
 	// MaxActivePartials is the 4.8 cap on concurrent chunked uploads per
 	// user (default 4).
 	MaxActivePartials int
+	// PartialTimeout is how long an idle 4.8 chunked upload and its token
+	// stay valid (default 30 minutes).
+	PartialTimeout time.Duration
 
 	// StoreDir is where received bytes go. Default: a temporary directory
 	// removed by Close. With HashOnly nothing is written; files are only
@@ -181,6 +184,9 @@ func Start(cfg Config) (*Server, error) {
 	}
 	if cfg.MaxActivePartials <= 0 {
 		cfg.MaxActivePartials = 4
+	}
+	if cfg.PartialTimeout <= 0 {
+		cfg.PartialTimeout = DefaultPartialTimeout
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
