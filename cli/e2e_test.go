@@ -85,13 +85,27 @@ type result struct {
 	stdout, stderr string
 }
 
-// run runs the binary with stdin and args. The process gets its own
-// process group, ended when the test ends (a clipboard tool it started
-// may still be serving the selection until then).
+// run runs the binary with stdin and args and waits for it.
 func (p *profile) run(stdin string, args ...string) result {
 	p.t.Helper()
+	return p.start(stdin, args...).wait()
+}
+
+// proc is a started binary.
+type proc struct {
+	p        *profile
+	cmd      *exec.Cmd
+	args     []string
+	out, err bytes.Buffer
+	cancel   context.CancelFunc
+}
+
+// start starts the binary. The process gets its own process group, ended
+// when the test ends (a clipboard tool it started may still be serving the
+// selection until then).
+func (p *profile) start(stdin string, args ...string) *proc {
+	p.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, p.bin, args...)
 	var env []string
 	for _, kv := range os.Environ() {
@@ -105,22 +119,29 @@ func (p *profile) run(stdin string, args ...string) result {
 	}
 	cmd.Env = env
 	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	pr := &proc{p: p, cmd: cmd, args: args, cancel: cancel}
+	cmd.Stdout, cmd.Stderr = &pr.out, &pr.err
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
+		cancel()
 		p.t.Fatal(err)
 	}
 	pgid := cmd.Process.Pid
 	p.t.Cleanup(func() { killGroup(p.t, pgid) })
-	err := cmd.Wait()
-	r := result{stdout: out.String(), stderr: errb.String()}
+	return pr
+}
+
+func (pr *proc) wait() result {
+	pr.p.t.Helper()
+	defer pr.cancel()
+	err := pr.cmd.Wait()
+	r := result{stdout: pr.out.String(), stderr: pr.err.String()}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
-		p.t.Fatalf("run %q: %v", args, err)
+		pr.p.t.Fatalf("run %q: %v", pr.args, err)
 	}
-	p.outputs.WriteString(r.stdout + r.stderr)
+	pr.p.outputs.WriteString(r.stdout + r.stderr)
 	return r
 }
 
@@ -399,4 +420,38 @@ func TestE2EUsage(t *testing.T) {
 	p.run("", "upload", "--help").want(t, 0, "Usage: zipline-tray upload", "")
 	p.run("", "frobnicate").want(t, 2, "", `unknown command "frobnicate"`)
 	p.run("", "upload", "x.png").want(t, 3, "", "not signed in")
+}
+
+func TestE2EInterrupt(t *testing.T) {
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	u := srv.AddUser("gina", "pw", ziplinetest.RoleUser)
+	p := newProfile(t)
+	p.env[auth.ServerEnv] = srv.URL
+	p.env[auth.TokenEnv] = u.Token()
+	// Uploads hang on the server until the client gives up.
+	srv.SetDelay("/api/upload", time.Minute)
+	files := writeFiles(t, 100, 200, 300)
+	pr := p.start("", append([]string{"upload"}, files...)...)
+	deadline := time.Now().Add(20 * time.Second)
+	for srv.InFlight() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the uploads never reached the server (in flight: %d)", srv.InFlight())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	pr.cmd.Process.Signal(os.Interrupt)
+	r := pr.wait()
+	r.want(t, 130, "", files[0]+": not uploaded: interrupted")
+	if r.stdout != "" {
+		t.Errorf("stdout = %q", r.stdout)
+	}
+	for _, f := range files {
+		if !strings.Contains(r.stderr, f+": ") {
+			t.Errorf("stderr does not account for %s: %q", f, r.stderr)
+		}
+	}
+	if n := len(srv.Files()); n != 0 {
+		t.Errorf("%d files stored after the interrupt", n)
+	}
 }

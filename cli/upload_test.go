@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/internal/clipboard"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
@@ -370,5 +372,21 @@ func TestUploadNotSignedIn(t *testing.T) {
 	}
 	if !strings.Contains(te.err.String(), "zipline-tray login") {
 		t.Errorf("stderr = %q", te.err)
+	}
+}
+
+func TestUploadCopyFailure(t *testing.T) {
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	s.Clipboard = func(context.Context, string) error {
+		return fmt.Errorf("%w: install xclip or xsel", clipboard.ErrNoTool)
+	}
+	paths := writeFiles(t, 10, 10)
+	code := s.run("upload", "--copy", paths[0], paths[1])
+	if code != ExitFailure {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	checkLinks(t, s.srv, s.out.String(), paths)
+	if !strings.Contains(s.err.String(), "not copied") || !strings.Contains(s.err.String(), "install xclip or xsel") {
+		t.Errorf("stderr = %q", s.err)
 	}
 }
