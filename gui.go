@@ -2,9 +2,225 @@
 
 package main
 
-import "github.com/zipline-tray/zipline-tray/cli"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/zipline-tray/zipline-tray/app"
+	"github.com/zipline-tray/zipline-tray/assets"
+	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/internal/clipboard"
+	"github.com/zipline-tray/zipline-tray/internal/notify"
+	"github.com/zipline-tray/zipline-tray/uploader"
+	"github.com/zipline-tray/zipline-tray/zipline"
+)
 
 const hasGUI = true
 
-// runGUI starts the desktop app. TEMPORARY until app/ exists: the CLI help.
-func runGUI(args []string) int { return cli.Main(append([]string{"--help"}, args...)) }
+// appID is the Fyne application id (also in FyneApp.toml).
+const appID = "io.github.zipline_tray"
+
+// Version is the app version shown in About (set with -ldflags -X).
+var Version = "0.1.0"
+
+// runGUI starts the desktop app. args are file paths to upload (from
+// "Open with" or the command line) and --verbose. If the app already runs,
+// the files are handed to it (or its window raised) and this process ends.
+func runGUI(args []string) int {
+	verbose := false
+	var files []string
+	for _, a := range args {
+		if a == "--verbose" {
+			verbose = true
+			continue
+		}
+		if abs, err := filepath.Abs(a); err == nil {
+			files = append(files, abs)
+		}
+	}
+
+	zipline.Version = Version
+	paths, err := auth.DefaultPaths()
+	if err == nil {
+		err = paths.Ensure()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "zipline-tray:", err)
+		return 1
+	}
+	logFile, closeLog := setupLog(paths, verbose)
+	defer closeLog()
+
+	if handedOver(paths.StateDir, files) {
+		return 0
+	}
+
+	a := fyneapp.NewWithID(appID)
+	a.SetIcon(app.AppIcon)
+	account := app.NewAuthAccount(paths.ConfigFile(), auth.NewKeyring())
+	cfg, err := auth.LoadConfig(paths.ConfigFile())
+	if err != nil {
+		slog.Warn("settings", "err", err)
+		cfg = auth.Defaults()
+	}
+
+	var ui *app.UI
+	eng, err := uploader.Open(uploader.Config{
+		StateDir:          paths.StateDir,
+		Credentials:       account,
+		Options:           cfg.Upload.Options(),
+		Concurrency:       cfg.Watch.Concurrency,
+		ReuseLinks:        cfg.Watch.ReuseLinks,
+		DeleteAfterUpload: cfg.Watch.DeleteAfterUpload,
+		CopyLinks:         cfg.Links.Copy,
+		LinkFormat:        cfg.Links.Format,
+		Clipboard:         clip{a},
+		OnShow: func() error {
+			fyne.Do(func() {
+				if ui != nil {
+					ui.ShowDropZone()
+				}
+			})
+			return nil
+		},
+		Logger: slog.Default(),
+	})
+	if err != nil {
+		// Another process (e.g. "zipline-tray watch") owns the queue.
+		slog.Error("open the upload queue", "err", err)
+		fmt.Fprintln(os.Stderr, "zipline-tray:", auth.Explain(err))
+		return 1
+	}
+	defer eng.Close()
+
+	var notifier app.Notifier
+	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" {
+		icon := filepath.Join(paths.StateDir, "icon.png")
+		if err := os.WriteFile(icon, assets.Icon, 0o644); err != nil {
+			icon = ""
+		}
+		if d, err := notify.Connect("Zipline Tray", icon); err == nil {
+			defer d.Close()
+			notifier = dbusNotifier{d: d, fallback: app.FyneNotifier{App: a}}
+		} else {
+			slog.Info("D-Bus notifications unavailable; using plain ones", "err", err)
+		}
+	}
+	hasTray := true
+	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" {
+		hasTray = notify.HasTrayHost()
+		if !hasTray {
+			slog.Info("no tray host (org.kde.StatusNotifierWatcher) on the session bus: keeping a window open")
+		}
+	}
+
+	ui = app.New(a, app.Options{
+		Engine:   &app.UploaderEngine{E: eng},
+		Account:  account,
+		Settings: app.ConfigStore{Path: paths.ConfigFile()},
+		Notifier: notifier,
+		Version:  Version,
+		StateDir: paths.StateDir,
+		LogFile:  logFile,
+		HasTray:  hasTray,
+		SettingsChanged: func(*auth.Config) {
+			slog.Info("settings saved")
+		},
+	})
+	a.Lifecycle().SetOnStarted(func() {
+		ui.Start()
+		if len(files) > 0 {
+			ui.AddFiles(files)
+		}
+	})
+	a.Run()
+	ui.Stop()
+	return 0
+}
+
+// handedOver passes files (or a "show") to an already running app.
+func handedOver(stateDir string, files []string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	req := uploader.Request{Op: uploader.OpShow}
+	if len(files) > 0 {
+		req = uploader.Request{Op: uploader.OpAdd, Paths: files}
+	}
+	_, err := uploader.Call(ctx, stateDir, req)
+	if err == nil {
+		slog.Info("handed over to the running app", "op", req.Op, "files", len(files))
+		return true
+	}
+	if !errors.Is(err, uploader.ErrNotRunning) {
+		slog.Info("no running app answered", "err", err)
+	}
+	return false
+}
+
+// setupLog sends slog to a file in the state folder (and stderr when
+// verbose). It returns the file's path.
+func setupLog(paths auth.Paths, verbose bool) (string, func()) {
+	level := slog.LevelInfo
+	if verbose || os.Getenv("ZIPLINE_TRAY_VERBOSE") != "" {
+		level = slog.LevelDebug
+	}
+	dir := paths.LogDir()
+	path := filepath.Join(dir, "zipline-tray.log")
+	var w io.Writer = os.Stderr
+	closeFn := func() {}
+	if err := os.MkdirAll(dir, 0o700); err == nil {
+		if f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+			w, closeFn = f, func() { f.Close() }
+			if verbose {
+				w = io.MultiWriter(f, os.Stderr)
+			}
+		}
+	}
+	slog.SetDefault(slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})))
+	return path, closeFn
+}
+
+// clip is the engine's clipboard: Fyne's, which the running app owns; on
+// Wayland, where that can fail for a window without focus, wl-copy too.
+type clip struct{ a fyne.App }
+
+func (c clip) SetText(s string) error {
+	fyne.DoAndWait(func() { c.a.Clipboard().SetContent(s) })
+	if os.Getenv("WAYLAND_DISPLAY") != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := clipboard.Copy(ctx, s); err != nil {
+			return fmt.Errorf("copy the link: %w", err)
+		}
+	}
+	return nil
+}
+
+// dbusNotifier sends notifications with actions over D-Bus, falling back
+// to Fyne's when the call fails.
+type dbusNotifier struct {
+	d        *notify.DBus
+	fallback app.Notifier
+}
+
+func (n dbusNotifier) Notify(note app.Note) error {
+	actions := make([]notify.Action, len(note.Actions))
+	for i, a := range note.Actions {
+		actions[i] = notify.Action{Key: a.Key, Label: a.Label}
+	}
+	if _, err := n.d.Send(note.Title, note.Body, actions, note.OnAction); err != nil {
+		slog.Info("D-Bus notification failed; using a plain one", "err", err)
+		return n.fallback.Notify(note)
+	}
+	return nil
+}

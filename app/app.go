@@ -157,10 +157,10 @@ func (u *UI) Start() {
 
 	switch {
 	case u.user == "":
-		u.ShowSignIn()
 		if !u.opts.HasTray {
 			u.ShowDropZone()
 		}
+		u.ShowSignIn()
 	default:
 		if !u.opts.HasTray {
 			u.ShowDropZone()

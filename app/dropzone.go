@@ -175,10 +175,21 @@ func (d *dropZone) refreshBanner() {
 	default:
 		d.banner.Hide()
 	}
+	status := ""
 	if u.user != "" {
-		d.status.SetText(fmt.Sprintf("Signed in as %s on %s", u.user, host(u.server)))
+		status = fmt.Sprintf("Signed in as %s on %s", u.user, host(u.server))
+	}
+	if !u.opts.HasTray {
+		if status != "" {
+			status += " · "
+		}
+		status += "No system tray found: closing this window quits"
+	}
+	d.status.SetText(status)
+	if status == "" {
+		d.status.Hide()
 	} else {
-		d.status.SetText("Not signed in")
+		d.status.Show()
 	}
 	if u.paused {
 		d.pauseButton.SetText("Resume")
