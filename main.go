@@ -12,7 +12,9 @@ func main() {
 	args := os.Args[1:]
 	// A command name, a flag or "help" goes to the CLI; no arguments (or
 	// only file paths, as from "Open with") start the desktop app.
-	if cli.IsCommand(args) || !hasGUI {
+	// "--verbose" alone (or before file paths) is the desktop app's flag.
+	gui := len(args) > 0 && args[0] == "--verbose"
+	if !gui && cli.IsCommand(args) || !hasGUI {
 		os.Exit(cli.Main(args))
 	}
 	os.Exit(runGUI(args))
