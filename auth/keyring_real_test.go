@@ -58,6 +58,22 @@ func TestKeyringHelperProcess(t *testing.T) {
 		r.Token, err = s.Get(server, user)
 	case "delete":
 		err = s.Delete(server, user)
+	case "get3":
+		// Three callers at once: each must get its answer by its deadline,
+		// even while the first is stuck.
+		errs := make(chan error, 3)
+		for range 3 {
+			go func() {
+				_, err := s.Get(server, user)
+				errs <- err
+			}()
+		}
+		err = ErrKeyringTimeout
+		for range 3 {
+			if e := <-errs; !errors.Is(e, ErrKeyringTimeout) {
+				err = fmt.Errorf("a concurrent call did not time out: %v", e)
+			}
+		}
 	default:
 		t.Fatalf("unknown op %q", op)
 	}
@@ -369,6 +385,81 @@ func TestKeyringPromptTimeout(t *testing.T) {
 		}
 		if strings.Contains(r.Err, "tok-timeout") {
 			t.Fatal("token in the error")
+		}
+	}
+	r := runKeyringChild(t, map[string]string{"DBUS_SESSION_BUS_ADDRESS": addr}, "get3", "https://z.example", "alice", "", deadline)
+	if !r.Timeout {
+		t.Fatalf("concurrent calls behind a stuck prompt: %+v", r)
+	}
+}
+
+// A real gnome-keyring whose login keyring was never unlocked, on a bus
+// where no prompter can be started (a headless box, an SSH session): the
+// user is told to unlock the keyring, at once.
+func TestKeyringRealLockedGnomeKeyring(t *testing.T) {
+	if _, err := exec.LookPath("gnome-keyring-daemon"); err != nil {
+		if os.Getenv("ZIPLINE_TRAY_REAL_KEYRING") == "1" {
+			t.Fatal("gnome-keyring-daemon not found (package gnome-keyring)")
+		}
+		t.Skip("gnome-keyring-daemon not found (package gnome-keyring)")
+	}
+	addr := startPrivateBus(t)
+	home := t.TempDir()
+	runtimeDir := t.TempDir()
+	cmd := exec.Command("gnome-keyring-daemon", "--foreground", "--components=secrets")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + home, "XDG_RUNTIME_DIR=" + runtimeDir,
+		"DBUS_SESSION_BUS_ADDRESS=" + addr}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	waitForName(t, addr, "org.freedesktop.secrets", 20*time.Second)
+
+	env := map[string]string{"DBUS_SESSION_BUS_ADDRESS": addr, "HOME": home}
+	for _, op := range []string{"set", "get"} {
+		r := runKeyringChild(t, env, op, "https://z.example", "alice", "tok-locked", 10*time.Second)
+		if !r.NoKeyring || !strings.Contains(r.Err, "unlock your keyring") || strings.Contains(r.Err, "tok-locked") {
+			t.Fatalf("%s on a locked gnome-keyring: %+v", op, r)
+		}
+	}
+}
+
+// waitForName waits until name has an owner on the bus at addr.
+func waitForName(t *testing.T, addr, name string, within time.Duration) {
+	t.Helper()
+	conn, err := dbus.Connect(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	// NameOwnerChanged tells us the moment it is taken; check once first
+	// in case it already is.
+	if err := conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus"),
+		dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, name)); err != nil {
+		t.Fatal(err)
+	}
+	sig := make(chan *dbus.Signal, 8)
+	conn.Signal(sig)
+	var has bool
+	if err := conn.BusObject().Call("org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has); err != nil {
+		t.Fatal(err)
+	}
+	if has {
+		return
+	}
+	deadline := time.NewTimer(within)
+	defer deadline.Stop()
+	for {
+		select {
+		case s := <-sig:
+			if len(s.Body) == 3 && s.Body[0] == name && s.Body[2] != "" {
+				return
+			}
+		case <-deadline.C:
+			t.Fatalf("%s did not appear on the bus within %s", name, within)
 		}
 	}
 }
