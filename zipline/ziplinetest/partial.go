@@ -485,7 +485,6 @@ func (s *Server) assemble(p *partial, f *fileRec, inc *incompleteRec, fail bool)
 			s.setIncomplete(inc, StatusFailed)
 			return
 		}
-		h := sha256.New()
 		for _, c := range p.chunks {
 			in, err := os.Open(c.path)
 			if err == nil {
@@ -493,7 +492,7 @@ func (s *Server) assemble(p *partial, f *fileRec, inc *incompleteRec, fail bool)
 				if p.gen == genA {
 					out.Seek(c.start, io.SeekStart)
 				}
-				_, err = io.Copy(io.MultiWriter(out, h), in)
+				_, err = io.Copy(out, in)
 				in.Close()
 			}
 			os.Remove(c.path)
@@ -506,9 +505,18 @@ func (s *Server) assemble(p *partial, f *fileRec, inc *incompleteRec, fail bool)
 			inc.chunksComplete++
 			s.mu.Unlock()
 		}
-		out.Close()
-		if p.gen != genA {
-			sum = hex.EncodeToString(h.Sum(nil))
+		if err := out.Close(); err != nil {
+			s.setIncomplete(inc, StatusFailed)
+			return
+		}
+		if !p.inOrder || p.gen == genA {
+			// The running hash does not describe the file: hash it.
+			if in, err := os.Open(path); err == nil {
+				h := sha256.New()
+				io.Copy(h, in)
+				in.Close()
+				sum = hex.EncodeToString(h.Sum(nil))
+			}
 		}
 	} else {
 		s.mu.Lock()

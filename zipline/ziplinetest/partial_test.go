@@ -388,3 +388,17 @@ func TestChunkedTokenExpiresD(t *testing.T) {
 		expect(t, sendChunk(t, s, tok, chunkReq{0, 999, 2000, data[:1000], []string{"x-zipline-p-lastchunk", "false"}}), 200, "")
 	}
 }
+
+// Generation B joins chunks ordered by start, whatever order they came in.
+func TestChunkedOutOfOrderB(t *testing.T) {
+	s := New(t, Config{Version: "4.6"})
+	tok := s.AddUser("alice", "pw", RoleUser).Token()
+	data := randomBytes(3000)
+	id := sendChunk(t, s, tok, chunkReq{0, 1000, 3000, data[:1000], []string{"x-zipline-p-lastchunk", "false"}}).json(t)["partialIdentifier"].(string)
+	expect(t, sendChunk(t, s, tok, chunkReq{2000, 3000, 3000, data[2000:], []string{"x-zipline-p-lastchunk", "false", "x-zipline-p-identifier", id}}), 200, "")
+	r := sendChunk(t, s, tok, chunkReq{1000, 2000, 3000, data[1000:2000], []string{"x-zipline-p-lastchunk", "true", "x-zipline-p-identifier", id}})
+	waitComplete(t, s, tok, r.json(t)["files"].([]any)[0].(map[string]any)["id"].(string))
+	if f := s.Files()[0]; f.SHA256 != sha(data) || f.Size != 3000 {
+		t.Fatalf("record %+v", f)
+	}
+}
