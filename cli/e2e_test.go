@@ -455,3 +455,20 @@ func TestE2EInterrupt(t *testing.T) {
 		t.Errorf("%d files stored after the interrupt", n)
 	}
 }
+
+// The CLI must not pull in the GUI toolkit: it runs on servers with no
+// display, and the nogui binary is built without cgo.
+func TestCLIDoesNotImportFyne(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	out, err := exec.Command("go", "list", "-deps", "-tags", "migrated_fynedo", "github.com/zipline-tray/zipline-tray/cli").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "fyne.io/") {
+			t.Errorf("package cli depends on %s", pkg)
+		}
+	}
+}

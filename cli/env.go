@@ -8,11 +8,13 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/internal/clipboard"
+	"github.com/zipline-tray/zipline-tray/zipline"
 )
 
 // Env is what a command may touch: standard streams, the environment, the
@@ -52,9 +54,29 @@ type Env struct {
 }
 
 // Recorder records a finished upload, e.g. in the upload history. It is
-// optional: a nil Env.Recorder records nothing.
+// optional: a nil Env.Recorder records nothing. A Recorder that also
+// implements UploadRecorder gets RecordUpload, with everything known about
+// the upload, instead of Record.
 type Recorder interface {
 	Record(path, url, fileID string, size int64) error
+}
+
+// UploadRecorder is the detailed form of Recorder.
+type UploadRecorder interface {
+	RecordUpload(ctx context.Context, u Uploaded) error
+}
+
+// Uploaded is one finished upload.
+type Uploaded struct {
+	Path      string // absolute local path
+	URL       string
+	FileID    string
+	Name      string // the stored name on the server ("" before Zipline 4.3.2)
+	Server    string // normalised base URL
+	Size      int64
+	Options   zipline.UploadOptions // as sent (Password blanked)
+	DeletesAt string                // the server's deletesAt, if it said
+	Time      time.Time
 }
 
 // NewEnv is the environment of this process.
@@ -146,9 +168,13 @@ func (env *Env) promptSecret(question string) (string, error) {
 }
 
 // record tells the Recorder about a finished upload, if there is one.
-func (env *Env) record(path, url, fileID string, size int64) error {
+func (env *Env) record(ctx context.Context, u Uploaded) error {
 	if env.Recorder == nil {
 		return nil
 	}
-	return env.Recorder.Record(path, url, fileID, size)
+	u.Options.Password = ""
+	if r, ok := env.Recorder.(UploadRecorder); ok {
+		return r.RecordUpload(ctx, u)
+	}
+	return env.Recorder.Record(u.Path, u.URL, u.FileID, u.Size)
 }

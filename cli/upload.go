@@ -433,7 +433,9 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path string
 		if aerr != nil {
 			abs = path
 		}
-		if rerr := env.record(abs, f.URL, f.ID, up.Size); rerr != nil {
+		u := Uploaded{Path: abs, URL: f.URL, FileID: f.ID, Name: f.Name, Server: sess.server, Size: up.Size,
+			Options: opts, DeletesAt: f.DeletesAt, Time: time.Now()}
+		if rerr := env.record(ctx, u); rerr != nil {
 			bar.printf(env.Stderr, "%s: uploaded, but not added to the history: %v\n", path, rerr)
 		}
 		return f.URL, f.ID, nil

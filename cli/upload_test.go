@@ -307,6 +307,8 @@ func TestUploadOptionsReachServer(t *testing.T) {
 	pw := filepath.Join(t.TempDir(), "pw")
 	os.WriteFile(pw, []byte("s3cret\nignored\n"), 0o600)
 	paths := writeFiles(t, 100)
+	rec := &detailRecorder{}
+	s.Recorder = rec
 	code := s.run("upload", "--format", "uuid", "--expires", "1d", "--max-views", "5", "--password-file", pw,
 		"--folder", "screenshots", "--original-name", "--domain", "i.example.com", "--copy", paths[0])
 	if code != ExitOK {
@@ -335,6 +337,32 @@ func TestUploadOptionsReachServer(t *testing.T) {
 	if got := strings.TrimSpace(s.out.String()); len(s.copied) != 1 || s.copied[0] != got {
 		t.Errorf("copied %q, printed %q", s.copied, got)
 	}
+	// The detailed recorder gets the whole story, without the password.
+	if len(rec.got) != 1 {
+		t.Fatalf("RecordUpload called %d times", len(rec.got))
+	}
+	r := rec.got[0]
+	abs, _ := filepath.Abs(paths[0])
+	if r.Path != abs || r.URL != f.URL || r.FileID != f.ID || r.Name != f.Name || r.Server != s.srv.URL || r.Size != 100 ||
+		r.Options.Format != "uuid" || r.Options.Folder != folder.ID || r.Options.Password != "" || r.DeletesAt == "" || r.Time.IsZero() {
+		t.Errorf("recorded %+v", r)
+	}
+}
+
+type detailRecorder struct {
+	mu  sync.Mutex
+	got []Uploaded
+}
+
+func (d *detailRecorder) Record(string, string, string, int64) error {
+	panic("Record called on an UploadRecorder")
+}
+
+func (d *detailRecorder) RecordUpload(_ context.Context, u Uploaded) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.got = append(d.got, u)
+	return nil
 }
 
 func TestUploadUnknownFolder(t *testing.T) {
