@@ -127,10 +127,11 @@ func TestLoginCookieTokenLogout(t *testing.T) {
 				t.Fatalf("login rate-limit headers: %v", r.header)
 			}
 			// A second login within 2 s is refused.
+			// (1 second only if the machine stalled for over a second.)
 			r = login(t, s, "administrator", "password-for-local-tests", "")
-			expect(t, r, 429, `{"error":"Rate limit exceeded, retry in 2 seconds","statusCode":429}`)
-			if r.header.Get("Retry-After") != "2" {
-				t.Fatalf("retry-after %q", r.header.Get("Retry-After"))
+			if r.status != 429 || !regexpMatch(`^\{"error":"Rate limit exceeded, retry in (2 seconds|1 second)","statusCode":429\}$`, r.body) ||
+				!strings.Contains(r.body, r.header.Get("Retry-After")+" second") {
+				t.Fatalf("second login: %d %s %v", r.status, r.body, r.header)
 			}
 			s.SetLoginRateLimit(RateLimit{Off: true})
 			expect(t, login(t, s, "oauth-only", "x", ""), 400, tc.wrongPw)
