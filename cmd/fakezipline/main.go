@@ -42,6 +42,8 @@ func run(args []string) error {
 	password := fs.String("password", "password", "password of the seeded user")
 	admin := fs.Bool("admin", false, "make the seeded user an ADMIN (not rate limited)")
 	printToken := fs.Bool("print-token", false, "print a valid API token of the seeded user as the second line (implies -user demo)")
+	totp := fs.Bool("totp", false, "turn on two-factor login for the seeded user (the secret is logged to stderr)")
+	proxyLimit := fs.String("proxy-limit", "", "answer nginx's HTML 413 for request bodies over this size (e.g. 1mb)")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -73,11 +75,18 @@ func run(args []string) error {
 		log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 		cfg.Logf = func(format string, a ...any) { log.Info(fmt.Sprintf(format, a...)) }
 	}
+	var limit int64
+	if *proxyLimit != "" {
+		if limit, err = size("proxy-limit", *proxyLimit); err != nil {
+			return err
+		}
+	}
 	srv, err := ziplinetest.Start(cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	srv.SetProxyLimit(limit)
 	if *printToken && *user == "" {
 		*user = "demo"
 	}
@@ -88,6 +97,13 @@ func run(args []string) error {
 			role = ziplinetest.RoleAdmin
 		}
 		tok = srv.AddUser(*user, *password, role).Token()
+		if *totp {
+			t, err := srv.EnableTOTP(*user)
+			if err != nil {
+				return err
+			}
+			slog.Info("two-factor login on", "user", *user, "totp_secret", t.Secret, "code_now", t.Code())
+		}
 	}
 	fmt.Println(srv.URL)
 	if *printToken {

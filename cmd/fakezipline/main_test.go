@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -30,7 +31,9 @@ func command(args string) *exec.Cmd {
 }
 
 func TestServeTokenAndSignal(t *testing.T) {
-	cmd := command("-version 4.8 -print-token -hash-only -user tray -max-file-size 5mb -chunk-size 1mb -chunk-max 2mb")
+	cmd := command("-version 4.8 -print-token -hash-only -user tray -max-file-size 5mb -chunk-size 1mb -chunk-max 2mb -totp -proxy-limit 1kb")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -88,6 +91,14 @@ func TestServeTokenAndSignal(t *testing.T) {
 	if pub.Files.MaxFileSize != "5mb" || pub.Chunks.Size != "1mb" || pub.Chunks.Max != "2mb" {
 		t.Fatalf("public %+v", pub)
 	}
+	res, err = http.Post(url+"/api/upload", "multipart/form-data; boundary=x", strings.NewReader(strings.Repeat("x", 2000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 413 {
+		t.Fatalf("proxy limit: %d", res.StatusCode)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +108,9 @@ func TestServeTokenAndSignal(t *testing.T) {
 	case err := <-done:
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v", err)
+		}
+		if !strings.Contains(stderr.String(), "totp_secret=") {
+			t.Fatalf("no TOTP secret logged: %s", stderr.String())
 		}
 	case <-time.After(20 * time.Second):
 		t.Fatal("did not exit on SIGTERM")
