@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"time"
 
 	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/zipline"
@@ -92,6 +93,18 @@ func (env *Env) signIn(ctx context.Context, o signInOptions) (*session, int) {
 	return &session{client: c, creds: creds, server: creds.Server, config: cfg}, ExitOK
 }
 
+// notZipline probes the server after an unclear failure: when the address
+// is not a Zipline v4 server at all, that is the real problem to report.
+func notZipline(ctx context.Context, c *zipline.Client) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err := c.Probe(ctx)
+	if errors.Is(err, zipline.ErrNotZipline) || errors.Is(err, zipline.ErrV3) {
+		return err
+	}
+	return nil
+}
+
 // failure prints "zipline-tray: what: reason" for err and returns its exit
 // code: ExitSignIn for a rejected token, else ExitFailure.
 func (env *Env) failure(err error, what string) int {
@@ -117,7 +130,7 @@ func explain(err error) string {
 	case errors.As(err, &pe):
 		return string(pe)
 	case errors.Is(err, zipline.ErrInsecureHTTP):
-		return "The address is plain http:// to another machine, so the password and token would cross the network unencrypted: use https://, or, if you trust every network in between, sign in with --allow-http."
+		return "The address is plain http:// to another machine, so the password and token would cross the network unencrypted: use https://, or, if you trust every network in between, allow it with zipline-tray login --allow-http (or \"allowHTTP\": true in config.json)."
 	case errors.As(err, &unknownCA):
 		return "The server's TLS certificate is signed by an unknown authority: if the server uses a private or self-signed CA, sign in with --ca-file CA.pem."
 	}

@@ -377,6 +377,11 @@ func (env *Env) uploadFiles(ctx context.Context, sess *session, files []string, 
 	}
 	wg.Wait()
 	bar.close()
+	if code == ExitFailure && len(links) == 0 && anyServerError(results) {
+		if nz := notZipline(ctx, sess.client); nz != nil {
+			env.errorf("zipline-tray: %s: %s\n", sess.server, explain(nz))
+		}
+	}
 	if code == ExitSignIn {
 		env.errorf("zipline-tray: %s rejected the token: sign in again with\n  zipline-tray login\n", sess.server)
 		return code
@@ -388,6 +393,18 @@ func (env *Env) uploadFiles(ctx context.Context, sess *session, files []string, 
 		}
 	}
 	return code
+}
+
+// anyServerError reports whether some upload failed with an answer from
+// the server (rather than a local file problem).
+func anyServerError(results []*uploadResult) bool {
+	for _, r := range results {
+		var ae *zipline.APIError
+		if errors.As(r.err, &ae) {
+			return true
+		}
+	}
+	return false
 }
 
 // uploadOne checks and uploads one file, waiting out rate limits.

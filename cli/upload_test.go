@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -416,5 +418,26 @@ func TestUploadCopyFailure(t *testing.T) {
 	checkLinks(t, s.srv, s.out.String(), paths)
 	if !strings.Contains(s.err.String(), "not copied") || !strings.Contains(s.err.String(), "install xclip or xsel") {
 		t.Errorf("stderr = %q", s.err)
+	}
+}
+
+func TestNotAZiplineServer(t *testing.T) {
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<html><h1>404 Not Found</h1></html>"))
+	}))
+	t.Cleanup(web.Close)
+	paths := writeFiles(t, 10)
+	for _, args := range [][]string{{"upload", paths[0]}, {"whoami"}} {
+		te := newTestEnv(t, "", nil)
+		t.Setenv(auth.ServerEnv, web.URL)
+		t.Setenv(auth.TokenEnv, "dGVzdA==.dGVzdA==")
+		if code := te.run(args...); code != ExitFailure {
+			t.Errorf("%q: exit %d, want 1", args, code)
+		}
+		if !strings.Contains(te.err.String(), "not as a Zipline server") {
+			t.Errorf("%q: stderr = %q", args, te.err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 	"strings"
@@ -55,6 +56,12 @@ func runWhoami(ctx context.Context, env *Env, args []string) int {
 	}
 	u, err := sess.client.User(ctx)
 	if err != nil {
+		var ae *zipline.APIError
+		if !errors.Is(err, zipline.ErrUnauthorized) && errors.As(err, &ae) {
+			if nz := notZipline(ctx, sess.client); nz != nil {
+				err = nz
+			}
+		}
 		return env.failure(err, sess.server)
 	}
 	version := serverVersion(ctx, sess.client)
