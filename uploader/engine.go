@@ -106,6 +106,7 @@ type Engine struct {
 }
 
 var (
+	errHeld      = errors.New("the queue is waiting (rate limit or sign-in)")
 	errCancelled = errors.New("cancelled by the user")
 	errShutdown  = errors.New("shutting down")
 )
@@ -264,11 +265,32 @@ func (e *Engine) Add(path string, o AddOptions) (it Item, added bool, err error)
 		State: StateQueued, Added: now, Updated: now,
 	}
 	e.mu.Lock()
-	closing := e.closing
-	e.mu.Unlock()
-	if closing {
+	if e.closing {
+		e.mu.Unlock()
 		return Item{}, false, errors.New("queue " + path + ": the upload engine is shutting down")
 	}
+	// A file that changed while still waiting: one item, with the new
+	// version, not two uploads.
+	if !o.Force {
+		for id, it := range e.items {
+			if _, busy := e.running[id]; busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+				continue
+			}
+			if it.Size != o.Size || !it.ModTime.Equal(o.ModTime) {
+				it.Size, it.ModTime, it.Updated = o.Size, o.ModTime, now
+				cp := *it
+				e.mu.Unlock()
+				if err := e.st.updateItem(&cp); err != nil {
+					return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
+				}
+				return cp, false, nil
+			}
+			cp := *it
+			e.mu.Unlock()
+			return cp, false, nil
+		}
+	}
+	e.mu.Unlock()
 	prev, err := e.st.addItem(n, o.Force)
 	if err != nil {
 		return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
@@ -579,7 +601,7 @@ func (e *Engine) settle(o outcome) {
 	if o.ev.Type != "" {
 		e.ev.publish(o.ev)
 	}
-	if o.ev.Type == EventUploaded && e.cfg.DeleteAfterUpload && !o.it.Reused {
+	if o.ev.Type == EventUploaded && e.cfg.DeleteAfterUpload {
 		if err := os.Remove(o.it.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			e.log.Warn("delete after upload", "path", o.it.Path, "err", err)
 		}
@@ -614,8 +636,11 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		return e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err))
 	}
 	key := recordKey(c.Server(), sum, e.cfg.Options)
-	if e.cfg.ReuseLinks {
-		if rec, ok, _ := e.st.record(key); ok {
+	// The same content of the same file (seen again after a touch or a
+	// rewrite) is never uploaded twice; other files with the same content
+	// only with ReuseLinks.
+	if rec, ok, _ := e.st.record(key); ok && (e.cfg.ReuseLinks || rec.Path == it.Path) {
+		{
 			switch reuse, err := e.stillThere(ctx, c, rec); {
 			case err != nil:
 				return e.fail(ctx, it, gen, err)
@@ -667,7 +692,23 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 			})
 		}
 	}
+	// The queue may have been gated (429) or paused (401) while this file
+	// was hashed: check again right before the request, and once more when
+	// the client opens the body, so no request starts inside a wait.
+	if e.held() {
+		return e.requeue(it)
+	}
+	open := up.Open
+	up.Open = func() (io.ReadCloser, error) {
+		if e.held() {
+			return nil, errHeld
+		}
+		return open()
+	}
 	f, err := c.Upload(ctx, up, e.cfg.Options, progress)
+	if errors.Is(err, errHeld) {
+		return e.requeue(it)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
@@ -677,7 +718,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	raw := RawURL(f.URL, f.Name)
 	it.State, it.URL, it.FileID = StateDone, f.URL, f.ID
 	it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
-	rec := record{URL: f.URL, RawURL: raw, FileID: f.ID, Name: f.Name, DeletesAt: f.DeletesAt, Time: time.Now()}
+	rec := record{URL: f.URL, RawURL: raw, FileID: f.ID, Name: f.Name, DeletesAt: f.DeletesAt, Time: time.Now(), Path: it.Path}
 	h := &HistoryEntry{
 		Name: filepath.Base(it.Path), URL: f.URL, RawURL: raw, FileID: f.ID, Server: c.Server(),
 		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: sum, Item: it.ID, Options: key, Deletes: f.DeletesAt,
@@ -714,6 +755,19 @@ func (e *Engine) stillThere(ctx context.Context, c *zipline.Client, rec record) 
 		return false, nil
 	}
 	return true, nil
+}
+
+// held reports whether uploads must not start now (401 pause or 429 gate).
+func (e *Engine) held() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.paused || time.Now().Before(e.gate)
+}
+
+// requeue puts an item back without counting an attempt.
+func (e *Engine) requeue(it Item) outcome {
+	it.State, it.Attempts = StateQueued, max(it.Attempts-1, 0)
+	return outcome{it: it}
 }
 
 func (e *Engine) skip(it Item, reason string) outcome {
@@ -772,8 +826,11 @@ func (e *Engine) fail(ctx context.Context, it Item, gen uint64, err error) outco
 			e.log.Info("rate limited by the server; waiting", "until", until)
 			e.ev.publish(Event{Type: EventPaused, Reason: "rate limited by the server", Until: until})
 		}
-		it.State, it.Retrying, it.NextAttempt, it.Attempts = StateFailed, true, until, max(it.Attempts-1, 0)
+		// Not the file's fault: it stays queued, behind the gate.
+		it.State, it.Retrying, it.NextAttempt, it.Attempts = StateQueued, false, until, max(it.Attempts-1, 0)
 		it.Reason = "rate limited by the server; waiting"
+		ev.Type, ev.Reason, ev.Retrying, ev.NextAttempt = EventFailed, it.Reason, true, until
+		return outcome{it: it, ev: ev}
 	case errors.Is(err, zipline.ErrBadRequest), errors.Is(err, zipline.ErrTooLarge),
 		errors.Is(err, zipline.ErrQuota), errors.Is(err, zipline.ErrForbidden),
 		errors.Is(err, zipline.ErrNotFound), errors.Is(err, zipline.ErrInsecureHTTP):

@@ -3,6 +3,7 @@ package uploader
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -85,7 +86,7 @@ func Call(ctx context.Context, stateDir string, req Request) (*Response, error) 
 		defer cancel()
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", filepath.Join(stateDir, SocketFile))
+	conn, err := d.DialContext(ctx, "unix", socketPath(stateDir))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
 			return nil, ErrNotRunning
@@ -124,6 +125,22 @@ func Notify(stateDir, op string) error {
 	return err
 }
 
+// socketPath is StateDir/control.sock, or, when that is longer than a unix
+// socket path may be (104 bytes on macOS), a name in the temp folder derived
+// from the state folder.
+func socketPath(stateDir string) string {
+	p := filepath.Join(stateDir, SocketFile)
+	if len(p) < 100 {
+		return p
+	}
+	abs, err := filepath.Abs(stateDir)
+	if err != nil {
+		abs = stateDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(os.TempDir(), fmt.Sprintf("zipline-tray-%d-%x.sock", os.Getuid(), sum[:8]))
+}
+
 type ipcServer struct {
 	ln   net.Listener
 	path string
@@ -133,7 +150,7 @@ type ipcServer struct {
 // listenIPC serves the control socket. Only the owner of the store's lock
 // gets here, so an existing socket file is stale and is replaced.
 func listenIPC(stateDir string, e *Engine) (*ipcServer, error) {
-	path := filepath.Join(stateDir, SocketFile)
+	path := socketPath(stateDir)
 	_ = os.Remove(path)
 	ln, err := net.Listen("unix", path)
 	if err != nil {

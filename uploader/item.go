@@ -28,9 +28,8 @@ func (s State) Terminal() bool {
 type Source string
 
 const (
-	SourceWatch Source = "watch"   // seen in a watched folder
-	SourceUser  Source = "user"    // dropped, opened, or `upload` handed to the owner
-	SourceCatch Source = "catchup" // arrived while nothing ran
+	SourceWatch Source = "watch" // seen in a watched folder
+	SourceUser  Source = "user"  // dropped, opened, or `upload` handed to the owner
 )
 
 // ItemID identifies a queue item. It grows with each new item.
@@ -118,6 +117,7 @@ type record struct {
 	Name      string    `json:"name,omitempty"` // stored name on the server
 	DeletesAt string    `json:"deletes_at,omitempty"`
 	Time      time.Time `json:"time"`
+	Path      string    `json:"path,omitempty"` // the local file it came from
 }
 
 // pathMark remembers the last item made for a local path, so the same file

@@ -33,13 +33,14 @@ func (ws *watchState) saveMarks(e *Engine) {
 
 func (ws *watchState) summary() []FolderSummary {
 	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	if ws.w == nil {
+	w, _ := ws.w.(*Watcher)
+	ws.mu.Unlock()
+	if w == nil {
 		return nil
 	}
-	out := make([]FolderSummary, 0, len(ws.folders))
-	for _, f := range ws.folders {
-		out = append(out, FolderSummary{Path: f})
+	var out []FolderSummary
+	for _, f := range w.Status() {
+		out = append(out, FolderSummary{Path: f.Path, State: f.State, Error: f.Err})
 	}
 	return out
 }

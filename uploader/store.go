@@ -112,6 +112,17 @@ func (s *store) addItem(it *Item, force bool) (existing *Item, err error) {
 	return existing, err
 }
 
+// updateItem saves an item and makes it the path's latest, in one
+// transaction (a queued file that changed before its upload started).
+func (s *store) updateItem(it *Item) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(it.ID)), it); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketPaths), []byte(it.Path), pathMark{Item: it.ID, Size: it.Size, ModTime: it.ModTime.UnixNano()})
+	})
+}
+
 // putItem saves an item's new state.
 func (s *store) putItem(it *Item) error {
 	return s.db.Batch(func(tx *bolt.Tx) error {
@@ -171,6 +182,9 @@ func (s *store) loadPending(now time.Time, keepDone time.Duration) ([]*Item, err
 				if err := putJSON(b, k, it); err != nil {
 					return err
 				}
+				out = append(out, it)
+			case it.State == StateFailed && it.Retrying:
+				it.NextAttempt = now // a restart is a good moment to try again
 				out = append(out, it)
 			case it.State.Terminal() && now.Sub(it.Updated) > keepDone:
 				stale = append(stale, append([]byte(nil), k...))

@@ -1,0 +1,121 @@
+package uploader
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/zipline"
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+// signalClipboard reports each link with the time it was set.
+type signalClipboard struct {
+	ch chan clipSet
+}
+
+type clipSet struct {
+	text string
+	at   time.Time
+}
+
+func (c *signalClipboard) SetText(s string) error {
+	c.ch <- clipSet{s, time.Now()}
+	return nil
+}
+
+// BenchmarkLatency: from a file's close to its link on the clipboard, one
+// file at a time, 200 files, through the real watcher. Most of it is the
+// watcher's wait for the file to settle (its debounce and stability check).
+func BenchmarkLatency(b *testing.B) {
+	for b.Loop() {
+		f := newFixture(b, ziplinetest.RoleAdmin)
+		clip := &signalClipboard{ch: make(chan clipSet, 1)}
+		cfg := f.config()
+		cfg.Clipboard = clip
+		e := f.open(b, cfg)
+		r := recordEvents(b, e)
+		watching(b, e, AutoConfig{Folders: []WatchFolder{{Path: f.dir}}})
+		const n = 200
+		lat := make([]time.Duration, 0, n)
+		for i := range n {
+			p, _ := f.write(b, fmt.Sprintf("l%03d.png", i), 50_000)
+			closed := time.Now() // os.WriteFile has closed the file
+			var set clipSet
+			select {
+			case set = <-clip.ch:
+			case <-time.After(30 * time.Second):
+				b.Fatalf("no link for %s", p)
+			}
+			lat = append(lat, set.at.Sub(closed))
+		}
+		_ = r
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[n/2].Milliseconds()), "p50-ms")
+		b.ReportMetric(float64(lat[n*95/100].Milliseconds()), "p95-ms")
+		b.ReportMetric(float64(lat[0].Milliseconds()), "min-ms")
+	}
+}
+
+// BenchmarkBurst500 compares 500 small files through the watcher and the
+// queue with the same 500 files uploaded straight with the client at the
+// same concurrency. ratio = watcher time / direct time (target ≤ 1.2).
+func BenchmarkBurst500(b *testing.B) {
+	const n, conc = 500, 2
+	for b.Loop() {
+		// Direct: the client alone.
+		f := newFixture(b, ziplinetest.RoleAdmin)
+		var paths []string
+		for i := range n {
+			p, _ := f.write(b, fmt.Sprintf("d%03d.png", i), 2000+i)
+			paths = append(paths, p)
+		}
+		c, err := f.creds.Client(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		work := make(chan string)
+		var wg sync.WaitGroup
+		for range conc {
+			wg.Go(func() {
+				for p := range work {
+					up, err := zipline.FileUpload(p)
+					if err == nil {
+						_, err = c.Upload(context.Background(), up, zipline.UploadOptions{}, nil)
+					}
+					if err != nil {
+						b.Error(err)
+					}
+				}
+			})
+		}
+		for _, p := range paths {
+			work <- p
+		}
+		close(work)
+		wg.Wait()
+		direct := time.Since(start)
+
+		// Through the watcher and the durable queue.
+		g := newFixture(b, ziplinetest.RoleAdmin)
+		e := g.open(b, g.config())
+		r := recordEvents(b, e)
+		watching(b, e, AutoConfig{Folders: []WatchFolder{{Path: g.dir}}})
+		start = time.Now()
+		for i := range n {
+			g.write(b, fmt.Sprintf("w%03d.png", i), 2000+i)
+		}
+		r.wait(b, 5*time.Minute, "500 uploads", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
+		watched := time.Since(start)
+		b.ReportMetric(direct.Seconds(), "direct-s")
+		b.ReportMetric(watched.Seconds(), "watched-s")
+		b.ReportMetric(watched.Seconds()/direct.Seconds(), "ratio")
+		os.RemoveAll(filepath.Dir(f.dir))
+	}
+}

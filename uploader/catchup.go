@@ -1,0 +1,144 @@
+package uploader
+
+import (
+	"context"
+	"time"
+)
+
+// AutoConfig configures Engine.Watch: which folders feed the queue.
+type AutoConfig struct {
+	Folders []WatchFolder
+	// Include are the extensions to take (nil: DefaultInclude; empty: all).
+	Include []string
+	// CatchUp uploads files that appeared in a watched folder while nothing
+	// ran: those newer than the folder's last-watched mark. A folder seen
+	// for the first time starts from now, so adding ~/Pictures never uploads
+	// years of old pictures.
+	CatchUp          bool
+	Debounce, Settle time.Duration
+	// MarkEvery is how often the last-watched marks are saved (default 30 s).
+	MarkEvery time.Duration
+}
+
+// markSlack keeps a folder's mark behind "now" by more than a file can spend
+// between its last write and the watcher reporting it, so a file still
+// settling at a crash is caught up on the next start. A file seen twice is
+// queued once (see AddOptions.Force).
+const markSlack = time.Minute
+
+// Watch watches the folders and queues every finished file they receive,
+// first catching up on files that arrived while nothing ran (the watcher
+// scans each folder once its watch is in place, so nothing falls between).
+// It returns nil when ctx ends, or an error if the watcher cannot start.
+func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
+	slack := markSlack + ac.Debounce + ac.Settle
+	var folders []string
+	for _, f := range ac.Folders {
+		p, err := cleanFolderPath(f.Path)
+		if err != nil {
+			return err
+		}
+		folders = append(folders, p)
+	}
+	w, err := NewWatcher(WatcherConfig{
+		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
+		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp) },
+	})
+	if err != nil {
+		return err
+	}
+	e.watch.mu.Lock()
+	e.watch.w, e.watch.folders, e.watch.slack, e.watch.ok = w, folders, slack, true
+	e.watch.mu.Unlock()
+	defer func() {
+		e.watch.saveMarks(e)
+		e.watch.mu.Lock()
+		e.watch.w, e.watch.ok = nil, false
+		e.watch.mu.Unlock()
+	}()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		errc <- w.Run(ctx, func(d Detected) {
+			_, _, err := e.Add(d.Path, AddOptions{Source: SourceWatch, Folder: d.Folder, Size: d.Size, ModTime: d.ModTime})
+			if err != nil {
+				e.log.Error("queue a detected file", "path", d.Path, "err", err)
+			}
+		})
+	}()
+	every := ac.MarkEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-errc:
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		case <-tick.C:
+			e.watch.saveMarks(e)
+		}
+	}
+}
+
+// catchUpSince answers the watcher's question for a folder it starts to
+// watch: a folder new to zipline-tray gets a mark of now and no catch-up;
+// a known one is scanned from its mark if catch-up is on.
+func (e *Engine) catchUpSince(folder string, catchUp bool) (time.Time, bool) {
+	m, ok, err := e.st.mark(folder)
+	if err != nil {
+		e.log.Warn("read last-watched mark", "folder", folder, "err", err)
+		return time.Time{}, false
+	}
+	if !ok {
+		if err := e.st.setMark(folder, time.Now()); err != nil {
+			e.log.Warn("save last-watched mark", "folder", folder, "err", err)
+		}
+		return time.Time{}, false
+	}
+	if !catchUp || m.IsZero() {
+		return time.Time{}, false
+	}
+	e.log.Info("catching up on files that arrived while zipline-tray was not running", "folder", folder, "since", m)
+	return m, true
+}
+
+// SetWatchFolders changes the watched folders of a running Watch. Folders
+// new to zipline-tray start from now (nothing already there is uploaded).
+func (e *Engine) SetWatchFolders(folders []WatchFolder) error {
+	var paths []string
+	for _, f := range folders {
+		p, err := cleanFolderPath(f.Path)
+		if err != nil {
+			return err
+		}
+		paths = append(paths, p)
+	}
+	e.watch.mu.Lock()
+	w, _ := e.watch.w.(*Watcher)
+	if w != nil {
+		e.watch.folders = paths
+	}
+	e.watch.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.SetFolders(folders)
+}
+
+// WatcherStatus is the live status of the watched folders (nil when not watching).
+func (e *Engine) WatcherStatus() []FolderStatus {
+	e.watch.mu.Lock()
+	w, _ := e.watch.w.(*Watcher)
+	e.watch.mu.Unlock()
+	if w == nil {
+		return nil
+	}
+	return w.Status()
+}
