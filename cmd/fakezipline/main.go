@@ -44,6 +44,8 @@ func run(args []string) error {
 	printToken := fs.Bool("print-token", false, "print a valid API token of the seeded user as the second line (implies -user demo)")
 	totp := fs.Bool("totp", false, "turn on two-factor login for the seeded user (the secret is logged to stderr)")
 	proxyLimit := fs.String("proxy-limit", "", "answer nginx's HTML 413 for request bodies over this size (e.g. 1mb)")
+	useTLS := fs.Bool("tls", false, "serve https with a self-signed certificate")
+	certOut := fs.String("cert-out", "", "with -tls, write the certificate (PEM) to this file for clients to trust")
 	verbose := fs.Bool("v", false, "log every request to stderr")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -56,7 +58,7 @@ func run(args []string) error {
 		return n, nil
 	}
 	cfg := ziplinetest.Config{Version: *ver, Addr: *addr, ChunksDisabled: *noChunks, StoreDir: *store,
-		HashOnly: *hashOnly, FixFirstChunkDoubleCount: *fixDouble, ProcessingDelay: *delay}
+		HashOnly: *hashOnly, FixFirstChunkDoubleCount: *fixDouble, ProcessingDelay: *delay, TLS: *useTLS}
 	var err error
 	if cfg.MaxFileSize, err = size("max-file-size", *maxFile); err != nil {
 		return err
@@ -87,6 +89,14 @@ func run(args []string) error {
 	}
 	defer srv.Close()
 	srv.SetProxyLimit(limit)
+	if *certOut != "" {
+		if !*useTLS {
+			return fmt.Errorf("-cert-out needs -tls")
+		}
+		if err := os.WriteFile(*certOut, srv.CertPEM(), 0o644); err != nil {
+			return fmt.Errorf("write certificate: %w", err)
+		}
+	}
 	if *printToken && *user == "" {
 		*user = "demo"
 	}

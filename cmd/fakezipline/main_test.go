@@ -118,7 +118,7 @@ func TestServeTokenAndSignal(t *testing.T) {
 }
 
 func TestBadFlags(t *testing.T) {
-	for _, args := range []string{"-max-file-size lots", "-version 3.7", "-addr 256.0.0.1:1"} {
+	for _, args := range []string{"-max-file-size lots", "-version 3.7", "-addr 256.0.0.1:1", "-cert-out /tmp/x.pem"} {
 		out, err := command(args).CombinedOutput()
 		ee, ok := err.(*exec.ExitError)
 		if !ok || ee.ExitCode() != 2 || !strings.Contains(string(out), "fakezipline:") {

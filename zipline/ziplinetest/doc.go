@@ -16,7 +16,8 @@
 // ChunksDisabled), rate limits (on by default, like the real server; turn
 // them off or shorten the window for bulk tests), FixFirstChunkDoubleCount,
 // ProcessingDelay, StoreDir or HashOnly, ReturnHTTPS, DefaultDomain and
-// more. cmd/fakezipline runs the same server as a process.
+// more. Config.TLS serves https with a self-signed certificate (CertPEM,
+// Client). cmd/fakezipline runs the same server as a process.
 //
 // # Users and credentials
 //
@@ -42,7 +43,8 @@
 // ≤4.6, C 4.7, D ≥4.8; A on /api/upload before 4.2.2),
 // /api/user/files/incomplete (GET, DELETE), /api/user/recent,
 // /api/user/files, /api/user/files/:idOrName (GET, DELETE, /raw),
-// /api/user/folders, /api/user/urls (GET, POST), /u/:name, /raw/:name,
+// /api/user/folders (GET, POST), /api/user/folders/:id, /api/user/urls
+// (GET, POST), /u/:name, /raw/:name,
 // /go/:code, /manifest.json, and an HTML shell for other pages. Anything
 // else is Fastify's 404.
 //
@@ -71,5 +73,6 @@
 // Not imitated: OAuth, passkeys, password-protected file access tokens,
 // thumbnails, image compression (headers are validated, bytes stored as
 // sent), tags, file editing, folder creation over HTTP, view counting
-// rules beyond a counter, expiry deletion.
+// rules beyond a counter (max views and expiry take effect when the file is
+// next fetched).
 package ziplinetest

@@ -228,8 +228,13 @@ func (s *Server) handleServeFile(w http.ResponseWriter, r *http.Request, p param
 	f := s.fileByName(p["name"])
 	var path, typ string
 	if f != nil && f.Complete {
-		path, typ = f.Path, f.Type
-		f.views++
+		expired := !f.DeletesAt.IsZero() && time.Now().After(f.DeletesAt)
+		if expired || (f.MaxViews > 0 && f.views >= f.MaxViews) {
+			s.removeFile(f) // deleteOnMaxViews, or the expiry task
+		} else {
+			path, typ = f.Path, f.Type
+			f.views++
+		}
 	}
 	s.mu.Unlock()
 	s.serveBytes(w, r, path, typ)
@@ -308,16 +313,7 @@ func (s *Server) handleFileDelete(w http.ResponseWriter, r *http.Request, p para
 	var body orderedMap
 	if f != nil {
 		body = s.fileJSON(f, false)
-		for i, g := range s.files {
-			if g == f {
-				s.files = append(s.files[:i:i], s.files[i+1:]...)
-				s.notify()
-				break
-			}
-		}
-		if f.Path != "" {
-			os.Remove(f.Path)
-		}
+		s.removeFile(f)
 	}
 	s.mu.Unlock()
 	if f == nil {
@@ -325,6 +321,20 @@ func (s *Server) handleFileDelete(w http.ResponseWriter, r *http.Request, p para
 		return
 	}
 	writeJSON(w, 200, body)
+}
+
+// removeFile deletes a file and its bytes. Called with s.mu held.
+func (s *Server) removeFile(f *fileRec) {
+	for i, g := range s.files {
+		if g == f {
+			s.files = append(s.files[:i:i], s.files[i+1:]...)
+			s.notify()
+			break
+		}
+	}
+	if f.Path != "" {
+		os.Remove(f.Path)
+	}
 }
 
 // listable: complete files of u, newest first. Called with s.mu held.

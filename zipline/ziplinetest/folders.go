@@ -50,6 +50,26 @@ func (s *Server) folderByID(id string) *folderRec {
 	return nil
 }
 
+// folderJSON is a Folder object. Called with s.mu held.
+func (s *Server) folderJSON(f *folderRec, withFiles bool) orderedMap {
+	var files []orderedMap
+	for _, x := range s.files {
+		if x.FolderID == f.id && x.Complete {
+			files = append(files, s.fileJSON(x, true))
+		}
+	}
+	m := orderedMap{{"id", f.id}, {"createdAt", isoTime(f.createdAt)}, {"updatedAt", isoTime(f.createdAt)},
+		{"name", f.name}, {"public", f.public}, {"allowUploads", f.allowUploads}, {"userId", f.owner.id},
+		{"parentId", nil}, {"parent", nil}}
+	if !withFiles {
+		return append(m, kv{"_count", orderedMap{{"children", 0}, {"files", len(files)}}})
+	}
+	if files == nil {
+		files = []orderedMap{}
+	}
+	return append(m, kv{"files", files})
+}
+
 func (s *Server) handleFolders(w http.ResponseWriter, r *http.Request, _ params) {
 	u, _, ok := s.authenticate(w, r, false)
 	if !ok {
@@ -59,31 +79,64 @@ func (s *Server) handleFolders(w http.ResponseWriter, r *http.Request, _ params)
 	s.mu.Lock()
 	list := []orderedMap{}
 	for i := len(s.folders) - 1; i >= 0; i-- {
-		f := s.folders[i]
-		if f.owner != u {
-			continue
+		if f := s.folders[i]; f.owner == u {
+			list = append(list, s.folderJSON(f, !noincl))
 		}
-		var files []orderedMap
-		for _, x := range s.files {
-			if x.FolderID == f.id && x.Complete {
-				files = append(files, s.fileJSON(x, true))
-			}
-		}
-		m := orderedMap{{"id", f.id}, {"createdAt", isoTime(f.createdAt)}, {"updatedAt", isoTime(f.createdAt)},
-			{"name", f.name}, {"public", f.public}, {"allowUploads", f.allowUploads}, {"userId", u.id},
-			{"parentId", nil}, {"parent", nil}}
-		if noincl {
-			m = append(m, kv{"_count", orderedMap{{"children", 0}, {"files", len(files)}}})
-		} else {
-			if files == nil {
-				files = []orderedMap{}
-			}
-			m = append(m, kv{"files", files})
-		}
-		list = append(list, m)
 	}
 	s.mu.Unlock()
 	writeJSON(w, 200, list)
+}
+
+func (s *Server) handleFolderGet(w http.ResponseWriter, r *http.Request, p params) {
+	u, _, ok := s.authenticate(w, r, false)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	f := s.folderByID(p["id"])
+	var body orderedMap
+	if f != nil && f.owner == u {
+		body = s.folderJSON(f, true)
+	}
+	s.mu.Unlock()
+	if body == nil {
+		s.writeErr(w, zerr(4001, "").old("Folder not found"))
+		return
+	}
+	writeJSON(w, 200, body)
+}
+
+func (s *Server) handleFolderCreate(w http.ResponseWriter, r *http.Request, _ params) {
+	u, _, ok := s.authenticate(w, r, false)
+	if !ok {
+		return
+	}
+	if res, on := s.folderRL.take(u.id + "-" + r.URL.RequestURI() + "-POST"); on {
+		if res.limited {
+			drain(r)
+			res.write429(w)
+			return
+		}
+		res.setHeaders(w)
+	}
+	var body struct {
+		Name     *string `json:"name"`
+		IsPublic bool    `json:"isPublic"`
+	}
+	present, ok := s.readJSON(w, r, &body)
+	if !ok {
+		return
+	}
+	if !present || body.Name == nil || strings.TrimSpace(*body.Name) == "" {
+		s.schemaErr(w, "name", "Required")
+		return
+	}
+	s.mu.Lock()
+	f := &folderRec{id: newID(), name: strings.TrimSpace(*body.Name), owner: u, public: body.IsPublic, createdAt: time.Now()}
+	s.folders = append(s.folders, f)
+	out := s.folderJSON(f, true)
+	s.mu.Unlock()
+	writeJSON(w, 200, out)
 }
 
 type urlRec struct {

@@ -45,6 +45,8 @@ func (s *Server) routes() []route {
 		{method: "DELETE", pattern: "/api/user/files/:id", h: s.handleFileDelete},
 		{method: "GET", pattern: "/api/user/files/:id/raw", h: s.handleFileRaw, since: v(4, 3, 0)},
 		{method: "GET", pattern: "/api/user/folders", h: s.handleFolders},
+		{method: "POST", pattern: "/api/user/folders", h: s.handleFolderCreate, ownBody: true},
+		{method: "GET", pattern: "/api/user/folders/:id", h: s.handleFolderGet},
 		{method: "GET", pattern: "/api/user/urls", h: s.handleURLsGet},
 		{method: "POST", pattern: "/api/user/urls", h: s.handleURLsPost, ownBody: true},
 		{method: "GET", pattern: "/u/:name", h: s.handleServeFile},

@@ -2,6 +2,7 @@ package ziplinetest
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -84,6 +85,9 @@ type Config struct {
 
 	// Addr is the listen address (default "127.0.0.1:0").
 	Addr string
+	// TLS serves https with a fresh self-signed certificate for 127.0.0.1
+	// and localhost (see CertPEM and Client), like httptest.NewTLSServer.
+	TLS bool
 
 	// Logf, if set, receives one line per request.
 	Logf func(format string, args ...any)
@@ -128,6 +132,7 @@ type Server struct {
 	uploadRL *limiter
 	loginRL  *limiter
 	patchRL  *limiter
+	folderRL *limiter
 
 	mu         sync.Mutex
 	hs         *http.Server
@@ -148,6 +153,9 @@ type Server struct {
 	change chan struct{} // closed when files change (see WaitFiles)
 	active int           // requests being handled
 	kill   chan struct{} // closed when the listener goes down
+
+	tlsConf *tls.Config
+	certPEM []byte
 
 	wg   sync.WaitGroup // background assemblers
 	done chan struct{}  // closed by Close
@@ -216,6 +224,7 @@ func Start(cfg Config) (*Server, error) {
 		s.loginRL.setOff(true)
 	}
 	s.patchRL = newLimiter(RateLimit{}, 1, time.Second)
+	s.folderRL = newLimiter(RateLimit{}, 1, 2*time.Second)
 
 	if !cfg.HashOnly {
 		if cfg.StoreDir == "" {
@@ -232,13 +241,24 @@ func Start(cfg Config) (*Server, error) {
 		}
 	}
 
+	scheme := "http"
+	if cfg.TLS {
+		cert, certPEM, err := newCert()
+		if err != nil {
+			s.cleanupDir()
+			return nil, err
+		}
+		s.tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}}
+		s.certPEM = certPEM
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		s.cleanupDir()
 		return nil, fmt.Errorf("ziplinetest: listen %s: %w", cfg.Addr, err)
 	}
 	s.addr = ln.Addr().String()
-	s.URL = "http://" + s.addr
+	s.URL = scheme + "://" + s.addr
 	s.serve(ln)
 	return s, nil
 }
@@ -247,7 +267,7 @@ func (s *Server) serve(ln net.Listener) {
 	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
 	s.hs = hs
 	s.kill = make(chan struct{})
-	go hs.Serve(ln)
+	go hs.Serve(s.wrapListener(ln))
 }
 
 // Addr is the host:port the server listens on.
