@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -471,4 +472,72 @@ func TestCLIDoesNotImportFyne(t *testing.T) {
 			t.Errorf("package cli depends on %s", pkg)
 		}
 	}
+}
+
+// TestE2EInteractiveLogin signs in on a real terminal (a pty from
+// script(1)): the username is asked, the password read with echo off.
+func TestE2EInteractiveLogin(t *testing.T) {
+	needKeyring(t)
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) not installed: needed for a pseudo-terminal")
+	}
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	defer srv.Close()
+	srv.AddUser("hana", "pw-hana", ziplinetest.RoleUser)
+	p := newProfile(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, scriptBin, "-qec", p.bin+" login --server "+srv.URL, "/dev/null")
+	cmd.Env = append(os.Environ(), auth.HomeEnv+"="+p.home)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killGroup(t, cmd.Process.Pid) })
+	waitFor := func(s string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q on the terminal; got %q", s, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitFor("Username (leave empty to paste an API token instead): ")
+	io.WriteString(stdin, "hana\n")
+	waitFor("Password for hana at " + srv.URL + ": ")
+	io.WriteString(stdin, "pw-hana\n")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("login on a terminal: %v\n%s", err, out.String())
+	}
+	t.Cleanup(func() { auth.NewKeyring().Delete(srv.URL, "hana") })
+	if !strings.Contains(out.String(), "Signed in to "+srv.URL+" as hana") {
+		t.Errorf("terminal: %q", out.String())
+	}
+	p.run("", "whoami").want(t, 0, "user:    hana", "")
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
