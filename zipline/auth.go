@@ -128,7 +128,7 @@ func (c *Client) loginOnce(ctx context.Context, hc *http.Client, body []byte, cl
 		User *userJSON `json:"user"`
 	}
 	if json.Unmarshal(raw, &out) != nil {
-		return nil, badAnswer(resp, raw)
+		return nil, c.badAnswer(resp, raw, password, code)
 	}
 	if out.User != nil {
 		return &Session{c: c, user: out.User.user()}, nil
@@ -136,7 +136,7 @@ func (c *Client) loginOnce(ctx context.Context, hc *http.Client, body []byte, cl
 	if out.TOTP {
 		return nil, ErrTOTPRequired
 	}
-	return nil, badAnswer(resp, raw)
+	return nil, c.badAnswer(resp, raw, password, code)
 }
 
 // User is the user the session belongs to.

@@ -99,7 +99,7 @@ func (c *Client) sendChunks(ctx context.Context, st *chunkState, u Upload, chunk
 				}
 				if last {
 					if len(reply.Files) == 0 || reply.Files[0].ID == "" {
-						return nil, false, fmt.Errorf("the server accepted the last chunk but named no file: %w", badAnswer(resp, rbody))
+						return nil, false, fmt.Errorf("the server accepted the last chunk but named no file: %w", c.badAnswer(resp, rbody))
 					}
 					f := reply.Files[0]
 					return &f, false, nil
@@ -168,7 +168,7 @@ func (c *Client) sendChunk(ctx context.Context, st *chunkState, u Upload, offset
 	}
 	reply, err := parseUploadReply(rbody)
 	if err != nil {
-		return nil, nil, nil, badAnswer(resp, rbody)
+		return nil, nil, nil, c.badAnswer(resp, rbody)
 	}
 	return reply, resp, rbody, nil
 }

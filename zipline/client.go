@@ -57,6 +57,8 @@ func NewClient(o Options) (*Client, error) {
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = http.ProxyFromEnvironment
+	// Uploads go through a pipe; a big write buffer saves hand-offs.
+	tr.WriteBufferSize = 256 << 10
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
 		pool, err := x509.SystemCertPool()
@@ -283,14 +285,14 @@ func (c *Client) readResponse(resp *http.Response, out any, secrets ...string) e
 		return fmt.Errorf("reading the answer to %s %s: %w", resp.Request.Method, resp.Request.URL.Path, err)
 	}
 	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("%s %s: %w", resp.Request.Method, resp.Request.URL.Path, badAnswer(resp, body))
+		return fmt.Errorf("%s %s: %w", resp.Request.Method, resp.Request.URL.Path, c.badAnswer(resp, body))
 	}
 	return nil
 }
 
 // badAnswer describes a 2xx answer that is not the expected JSON.
-func badAnswer(resp *http.Response, body []byte) error {
-	_, msg := parseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+func (c *Client) badAnswer(resp *http.Response, body []byte, secrets ...string) error {
+	_, msg := parseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), body, append(secrets, c.token)...)
 	if msg == "" {
 		msg = "empty body"
 	}

@@ -213,23 +213,29 @@ func parseError(resp *http.Response, body []byte, secrets ...string) *APIError {
 			e.Path = resp.Request.URL.Path
 		}
 	}
-	e.Code, e.Message = parseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	e.Code, e.Message = parseErrorBody(resp.StatusCode, resp.Header.Get("Content-Type"), body, secrets...)
 	if resp.StatusCode == http.StatusTooManyRequests || resp.Header.Get("Retry-After") != "" {
 		e.RetryAfter = parseRetryAfter(resp.Header, time.Now())
 	}
-	for _, s := range secrets {
-		if len(s) >= 4 {
-			e.Message = strings.ReplaceAll(e.Message, s, "[redacted]")
+	return e
+}
+
+// redact replaces each secret in s; done before any truncation, so no
+// prefix of a secret survives either.
+func redact(s string, secrets []string) string {
+	for _, x := range secrets {
+		if len(x) >= 4 {
+			s = strings.ReplaceAll(s, x, "[redacted]")
 		}
 	}
-	return e
+	return s
 }
 
 // parseErrorBody reads the Zipline code and message from the error body of
 // any era (≥4.5 "E2001: …" with code, ≤4.4 {error,statusCode}, v3
 // {error,code:<http status>}, Fastify's own {message,error,statusCode}) or
 // summarises a non-JSON body such as a proxy's HTML page.
-func parseErrorBody(status int, contentType string, body []byte) (code int, msg string) {
+func parseErrorBody(status int, contentType string, body []byte, secrets ...string) (code int, msg string) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) > 0 && trimmed[0] == '{' {
 		var m struct {
@@ -253,7 +259,7 @@ func parseErrorBody(status int, contentType string, body []byte) (code int, msg 
 			} else if c, rest, ok := splitCode(msg); ok {
 				code, msg = c, rest
 			}
-			return code, cleanText(msg, 300)
+			return code, cleanText(redact(msg, secrets), 300)
 		}
 	}
 	if len(trimmed) == 0 {
@@ -264,10 +270,10 @@ func parseErrorBody(status int, contentType string, body []byte) (code int, msg 
 		if t == "" {
 			t = http.StatusText(status)
 		}
-		return 0, cleanText(t, 120) + " (from a proxy in front of Zipline)"
+		return 0, cleanText(redact(t, secrets), 120) + " (from a proxy in front of Zipline)"
 	}
 	line, _, _ := bytes.Cut(trimmed, []byte("\n"))
-	return 0, cleanText(string(line), 160)
+	return 0, cleanText(redact(string(line), secrets), 160)
 }
 
 // splitCode splits "E2001: Invalid token" when the code field is missing.

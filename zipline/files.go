@@ -76,6 +76,9 @@ func (c *Client) File(ctx context.Context, idOrName string) (*File, error) {
 	if err := c.call(ctx, http.MethodGet, "/api/user/files/"+url.PathEscape(idOrName), nil, nil, nil, &raw); err != nil {
 		return nil, fmt.Errorf("file %s: %w", idOrName, err)
 	}
+	if raw.ID == "" {
+		return nil, fmt.Errorf("file %s: %w: no file in the answer", idOrName, ErrNotZipline)
+	}
 	f := c.file(&raw)
 	return &f, nil
 }
@@ -88,6 +91,9 @@ func (c *Client) DeleteFile(ctx context.Context, idOrName string) (*File, error)
 	var raw fileJSON
 	if err := c.call(ctx, http.MethodDelete, "/api/user/files/"+url.PathEscape(idOrName), nil, nil, nil, &raw); err != nil {
 		return nil, fmt.Errorf("delete %s: %w", idOrName, err)
+	}
+	if raw.ID == "" {
+		return nil, fmt.Errorf("delete %s: %w: no file in the answer", idOrName, ErrNotZipline)
 	}
 	f := c.file(&raw)
 	return &f, nil

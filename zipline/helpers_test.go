@@ -87,6 +87,18 @@ func fileNamed(t testing.TB, srv *ziplinetest.Server, name string) ziplinetest.F
 	return ziplinetest.File{}
 }
 
+// fileByID finds a stored file by id.
+func fileByID(t testing.TB, srv *ziplinetest.Server, id string) ziplinetest.File {
+	t.Helper()
+	for _, f := range srv.Files() {
+		if f.ID == id {
+			return f
+		}
+	}
+	t.Fatalf("no file id %q on the server", id)
+	return ziplinetest.File{}
+}
+
 // noSecret fails if err's message holds any of the secrets.
 func noSecret(t testing.TB, err error, secrets ...string) {
 	t.Helper()

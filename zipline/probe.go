@@ -108,9 +108,9 @@ func (a *answer) json() map[string]json.RawMessage {
 }
 
 // describe summarises an answer for "not a Zipline server" messages.
-func (a *answer) describe() string {
+func (a *answer) describe(secrets ...string) string {
 	if a.json() != nil {
-		_, msg := parseErrorBody(a.status, a.header.Get("Content-Type"), a.body)
+		_, msg := parseErrorBody(a.status, a.header.Get("Content-Type"), a.body, secrets...)
 		if msg == "" {
 			msg = "JSON"
 		}
@@ -219,7 +219,7 @@ func (c *Client) Probe(ctx context.Context) (*ServerInfo, error) {
 		c.storeLimits(old.Limits)
 		return old, nil
 	}
-	return nil, fmt.Errorf("%s: %w (GET /api/server/public: %s; /api/healthcheck: %s)", host, ErrNotZipline, pub.describe(), hc.describe())
+	return nil, fmt.Errorf("%s: %w (GET /api/server/public: %s; /api/healthcheck: %s)", host, ErrNotZipline, pub.describe(c.token), hc.describe(c.token))
 }
 
 // Limits returns the server's upload limits (cached after the first call).
@@ -248,7 +248,7 @@ func (c *Client) Limits(ctx context.Context) (Limits, error) {
 			e.Method, e.Path = http.MethodGet, "/api/server/public"
 			return Limits{}, fmt.Errorf("reading the server's upload limits: %w", e)
 		}
-		return Limits{}, fmt.Errorf("reading the server's upload limits: %w (%s)", ErrNotZipline, a.describe())
+		return Limits{}, fmt.Errorf("reading the server's upload limits: %w (%s)", ErrNotZipline, a.describe(c.token))
 	}
 	c.storeLimits(l)
 	return l, nil

@@ -452,7 +452,7 @@ func (c *Client) uploadParts(ctx context.Context, us []Upload, hdr http.Header, 
 	}
 	r, err := parseUploadReply(body)
 	if err != nil {
-		return nil, badAnswer(resp, body)
+		return nil, c.badAnswer(resp, body)
 	}
 	if len(r.Files) != len(us) {
 		return nil, fmt.Errorf("the server answered with %d files for %d sent", len(r.Files), len(us))
