@@ -197,14 +197,26 @@ func commandHelp(fs *flag.FlagSet, c Command) string {
 	var b strings.Builder
 	b.WriteString(strings.TrimRight(c.Usage, "\n"))
 	b.WriteString("\n")
-	var flags strings.Builder
-	fs.SetOutput(&flags)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	if flags.Len() > 0 {
-		b.WriteString("\nFlags:\n")
-		b.WriteString(flags.String())
-	}
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if first {
+			b.WriteString("\nFlags:\n")
+			first = false
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		if def := f.DefValue; def != "" && def != "false" && def != "0" {
+			usage += " (default " + def + ")"
+		}
+		if len(line) <= 24 {
+			fmt.Fprintf(&b, "%-24s %s\n", line, usage)
+		} else {
+			fmt.Fprintf(&b, "%s\n%24s %s\n", line, "", usage)
+		}
+	})
 	return b.String()
 }
 

@@ -97,11 +97,15 @@ func TestHelp(t *testing.T) {
 	}
 	te := newTestEnv(t, "", nil)
 	te.run("upload", "--help")
-	for _, fl := range []string{"-format", "-expires", "-max-views", "-password-file", "-compress", "-compress-type",
-		"-original-name", "-folder", "-filename", "-extension", "-domain", "-copy", "-server"} {
-		if !strings.Contains(te.out.String(), "  "+fl+" ") && !strings.Contains(te.out.String(), "  "+fl+"\n") {
-			t.Errorf("upload --help lacks %s", fl)
+	for _, fl := range []string{"--format FORMAT", "--expires WHEN", "--max-views N", "--password-file FILE", "--compress PERCENT",
+		"--compress-type FORMAT", "--original-name ", "--folder NAME or ID", "--filename NAME", "--extension EXT", "--domain HOST",
+		"--copy ", "--server URL"} {
+		if !strings.Contains(te.out.String(), "\n  "+fl) {
+			t.Errorf("upload --help lacks %q", fl)
 		}
+	}
+	if strings.Contains(te.out.String(), "default -1") || strings.Contains(te.out.String(), "\n  -f") {
+		t.Errorf("upload --help shows internals or single-dash flags:\n%s", te.out)
 	}
 }
 

@@ -64,10 +64,10 @@ type uploadFlags struct {
 
 func (f *uploadFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.format, "format", "", "name `FORMAT` for stored files: random, uuid, date, name, random-words (gfycat)")
-	fs.StringVar(&f.expires, "expires", "", "delete the files after `WHEN`: a duration (30m, 2h, 1d, 2w, 1y), a date (2026-12-31 or RFC 3339), or never")
+	fs.StringVar(&f.expires, "expires", "", "delete the files after `WHEN`: 30m, 2h, 1d, 2w, a date (2026-12-31 or RFC 3339), or never")
 	fs.IntVar(&f.maxViews, "max-views", 0, "delete each file after `N` views")
 	fs.StringVar(&f.passwordFile, "password-file", "", "protect the files with the password in `FILE` (first line; - reads stdin)")
-	fs.IntVar(&f.compress, "compress", -1, "recompress images at `PERCENT` quality (0-100; images only)")
+	fs.IntVar(&f.compress, "compress", 0, "recompress images at `PERCENT` quality (0-100; images only)")
 	fs.StringVar(&f.compressType, "compress-type", "", "image `FORMAT` for --compress: jpg, png, webp, jxl")
 	fs.BoolVar(&f.originalName, "original-name", false, "keep the original file name on the server (shown in downloads)")
 	fs.StringVar(&f.folder, "folder", "", "put the files in the folder with this `NAME or ID`")
