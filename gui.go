@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -63,6 +64,11 @@ func runGUI(args []string) int {
 
 	if handedOver(paths.StateDir, files) {
 		return 0
+	}
+	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		fmt.Fprintln(os.Stderr, "zipline-tray: no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"+
+			"The desktop app needs one; on a server use the commands instead (zipline-tray help).")
+		return 1
 	}
 
 	a := fyneapp.NewWithID(appID)
@@ -139,6 +145,12 @@ func runGUI(args []string) int {
 	})
 	a.Lifecycle().SetOnStarted(func() {
 		ui.Start()
+		// For screenshots and tests: open these windows too.
+		for _, name := range strings.Split(os.Getenv("ZIPLINE_TRAY_SHOW"), ",") {
+			if name = strings.TrimSpace(name); name != "" && !ui.Show(name) {
+				slog.Warn("ZIPLINE_TRAY_SHOW: unknown window", "name", name)
+			}
+		}
 		if len(files) > 0 {
 			ui.AddFiles(files)
 		}

@@ -231,6 +231,27 @@ func (u *UI) goBackground(work func(ctx context.Context) func()) {
 	})
 }
 
+// Show opens a window by name: "dropzone", "signin", "queue", "settings"
+// or "about". It reports whether the name is known. (Screenshots and the
+// tray harness open windows with it through $ZIPLINE_TRAY_SHOW.)
+func (u *UI) Show(name string) bool {
+	switch name {
+	case "dropzone":
+		u.ShowDropZone()
+	case "signin":
+		u.ShowSignIn()
+	case "queue":
+		u.ShowQueue()
+	case "settings":
+		u.ShowSettings()
+	case "about":
+		u.ShowAbout()
+	default:
+		return false
+	}
+	return true
+}
+
 // AddFiles queues files, e.g. from the command line or another instance.
 // It may be called from any goroutine.
 func (u *UI) AddFiles(paths []string) {

@@ -29,6 +29,7 @@ type dropZone struct {
 	bannerText  *widget.Label
 	bannerBtn   *widget.Button
 	status      *widget.Label
+	noTray      *widget.Label
 	noteLabel   *widget.Label
 	rows        *fyne.Container
 	items       map[string]*dropItem
@@ -77,6 +78,12 @@ func newDropZone(u *UI) *dropZone {
 	d.status = widget.NewLabel("")
 	d.status.Importance = widget.LowImportance
 	d.status.Truncation = fyne.TextTruncateEllipsis
+	d.noTray = widget.NewLabelWithStyle("No system tray found: closing this window quits the app.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
+	d.noTray.Importance = widget.LowImportance
+	d.noTray.Wrapping = fyne.TextWrapWord
+	if u.opts.HasTray {
+		d.noTray.Hide()
+	}
 
 	// The drop target: a rounded, outlined area with the two other ways in.
 	area := canvas.NewRectangle(color.Transparent)
@@ -113,6 +120,7 @@ func newDropZone(u *UI) *dropZone {
 	)
 
 	top := container.NewVBox(d.banner, d.status, dropArea, d.noteLabel)
+	footer = container.NewVBox(d.noTray, footer)
 	d.win.SetContent(container.NewPadded(container.NewBorder(top, footer, nil, nil, container.NewVScroll(d.rows))))
 	d.win.Resize(fyne.NewSize(440, 560))
 	d.refreshBanner()
@@ -178,12 +186,6 @@ func (d *dropZone) refreshBanner() {
 	status := ""
 	if u.user != "" {
 		status = fmt.Sprintf("Signed in as %s on %s", u.user, host(u.server))
-	}
-	if !u.opts.HasTray {
-		if status != "" {
-			status += " · "
-		}
-		status += "No system tray found: closing this window quits"
 	}
 	d.status.SetText(status)
 	if status == "" {
@@ -298,7 +300,7 @@ func (d *dropZone) add(id, path string) *dropItem {
 	it.cancel.Importance = widget.LowImportance
 	buttons := container.NewHBox(it.copyBtn, it.openBtn, it.retry, it.cancel)
 	text := container.NewVBox(it.name, it.bar, it.link, it.status)
-	it.row = container.NewBorder(nil, nil, widget.NewIcon(fileIcon(path)), buttons, text)
+	it.row = container.NewBorder(nil, nil, thumbnail(path, 40), buttons, text)
 
 	d.items[id] = it
 	d.order = append([]string{id}, d.order...)
@@ -318,6 +320,19 @@ func (d *dropZone) add(id, path string) *dropItem {
 	d.rows.Objects = objs
 	d.rows.Refresh()
 	return it
+}
+
+// thumbnail shows a local image file small, or the icon of its type.
+func thumbnail(path string, size float32) fyne.CanvasObject {
+	var img *canvas.Image
+	if isImage(path) && fileExists(path) {
+		img = canvas.NewImageFromFile(path)
+		img.ScaleMode = canvas.ImageScaleSmooth
+	} else {
+		img = canvas.NewImageFromResource(fileIcon(path))
+	}
+	img.FillMode = canvas.ImageFillContain
+	return container.NewGridWrap(fyne.NewSquareSize(size), img)
 }
 
 // fileIcon picks a theme icon by extension.

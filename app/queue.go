@@ -31,6 +31,7 @@ type queueWindow struct {
 	retryAll   *widget.Button
 
 	history     []Record
+	tabs        *container.AppTabs
 	historyList *widget.List
 	message     *widget.Label
 }
@@ -39,9 +40,16 @@ type queueWindow struct {
 func (u *UI) ShowQueue() {
 	if u.queue == nil {
 		u.queue = newQueueWindow(u)
+		u.queue.reload()
+		u.queue.reloadHistory()
+		// Nothing waiting: the history is what there is to see.
+		if len(u.queue.jobs) == 0 {
+			u.queue.tabs.SelectIndex(1)
+		}
+	} else {
+		u.queue.reload()
+		u.queue.reloadHistory()
 	}
-	u.queue.reload()
-	u.queue.reloadHistory()
 	u.queue.win.Show()
 	u.queue.win.RequestFocus()
 }
@@ -73,11 +81,11 @@ func newQueueWindow(u *UI) *queueWindow {
 	q.message.Wrapping = fyne.TextWrapWord
 	q.message.Hide()
 
-	tabs := container.NewAppTabs(
+	q.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("Queue", theme.UploadIcon(), queueTab),
 		container.NewTabItemWithIcon("History", theme.HistoryIcon(), q.historyList),
 	)
-	q.win.SetContent(container.NewPadded(container.NewBorder(nil, q.message, nil, nil, tabs)))
+	q.win.SetContent(container.NewPadded(container.NewBorder(nil, q.message, nil, nil, q.tabs)))
 	q.win.Resize(fyne.NewSize(640, 480))
 	return q
 }

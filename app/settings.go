@@ -100,7 +100,9 @@ func newSettingsWindow(u *UI) *settingsWindow {
 	// Folders.
 	s.folders = container.NewVBox()
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderNewIcon(), s.pickFolder)
-	s.fileTypes = widget.NewEntry()
+	s.fileTypes = widget.NewMultiLineEntry()
+	s.fileTypes.Wrapping = fyne.TextWrapWord
+	s.fileTypes.SetMinRowsVisible(2)
 	s.fileTypes.SetText(strings.Join(c.Watch.Include, ", "))
 	s.fileTypes.SetPlaceHolder("All files")
 	s.catchUp = widget.NewCheck("Upload files that arrived while the app was closed", nil)

@@ -51,7 +51,7 @@ func Connect(appName, icon string) (*DBus, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notify: connect to the session bus: %w", err)
 	}
-	if !hasOwner(conn, service) {
+	if !hasOwner(conn, service) && !activatable(conn, service) {
 		conn.Close()
 		return nil, fmt.Errorf("notify: no notification server (%s) on the session bus", service)
 	}
@@ -141,6 +141,20 @@ func HasTrayHost() bool {
 	}
 	defer conn.Close()
 	return hasOwner(conn, "org.kde.StatusNotifierWatcher")
+}
+
+// activatable reports whether the bus can start name on first use.
+func activatable(conn *dbus.Conn, name string) bool {
+	var names []string
+	if err := conn.BusObject().Call("org.freedesktop.DBus.ListActivatableNames", 0).Store(&names); err != nil {
+		return false
+	}
+	for _, n := range names {
+		if n == name {
+			return true
+		}
+	}
+	return false
 }
 
 func hasOwner(conn *dbus.Conn, name string) bool {
