@@ -46,8 +46,10 @@ func TestDropNext(t *testing.T) {
 		res.Body.Close()
 		t.Fatalf("request survived the drop: %d", res.StatusCode)
 	}
-	reqs := s.Requests()
-	last := reqs[len(reqs)-1]
+	// The record is written when the handler returns, maybe after the
+	// client has seen the connection close.
+	waitFor(t, "the dropped request's record", 5*time.Second, func() bool { return len(s.Requests()) == 1 })
+	last := s.Requests()[0]
 	if last.Status != 0 || last.BodyBytes < 32<<10 || last.BodyBytes >= 1<<20 {
 		t.Fatalf("dropped request record %+v", last)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"os"
@@ -147,7 +148,7 @@ type Server struct {
 	urls       []*urlRec
 	partials   map[string]*partial // by identifier (B/C) or token (D)
 	incomplete []*incompleteRec
-	requests   []Request
+	requests   []*Request
 	faults     faults
 
 	change chan struct{} // closed when files change (see WaitFiles)
@@ -264,7 +265,11 @@ func Start(cfg Config) (*Server, error) {
 }
 
 func (s *Server) serve(ln net.Listener) {
-	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second}
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: log.New(io.Discard, "", 0)} // e.g. TLS handshakes of clients that distrust the certificate
+	if s.cfg.Logf != nil {
+		hs.ErrorLog = log.New(logWriter(s.cfg.Logf), "", 0)
+	}
 	s.hs = hs
 	s.kill = make(chan struct{})
 	go hs.Serve(s.wrapListener(ln))
@@ -377,7 +382,8 @@ type Request struct {
 	Path   string
 	Query  string
 	Header http.Header
-	// BodyBytes is how many body bytes the server read.
+	// BodyBytes is how many body bytes the server read (final once the
+	// handler has returned; InFlight tells).
 	BodyBytes int64
 	Status    int
 	Time      time.Time
@@ -388,7 +394,9 @@ func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.requests))
-	copy(out, s.requests)
+	for i, r := range s.requests {
+		out[i] = *r
+	}
 	return out
 }
 
@@ -419,21 +427,26 @@ func (c *countingBody) count() int64 {
 	return c.n
 }
 
+// statusWriter notes the status and records the request just before the
+// answer goes out, so a client that has its answer finds the request in
+// Requests.
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status   int
+	onHeader func(status int)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
+		w.onHeader(code)
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *statusWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
-		w.status = 200
+		w.WriteHeader(http.StatusOK)
 	}
 	return w.ResponseWriter.Write(p)
 }
@@ -453,18 +466,25 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	body := &countingBody{ReadCloser: r.Body}
 	r.Body = body
-	sw := &statusWriter{ResponseWriter: w}
-	defer func() {
-		req := Request{
-			Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery,
-			Header: r.Header.Clone(), BodyBytes: body.count(), Status: sw.status, Time: begin,
-		}
+	rec := &Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.RawQuery, Header: r.Header.Clone(), Time: begin}
+	recorded := false
+	record := func(status int) {
 		s.mu.Lock()
-		s.requests = append(s.requests, req)
+		rec.Status, rec.BodyBytes = status, body.count()
+		if !recorded {
+			s.requests = append(s.requests, rec)
+			recorded = true
+		}
+		s.mu.Unlock()
+	}
+	sw := &statusWriter{ResponseWriter: w, onHeader: record}
+	defer func() {
+		record(sw.status) // final body count; status 0 if nothing was answered
+		s.mu.Lock()
 		s.active--
 		s.mu.Unlock()
 		if s.cfg.Logf != nil {
-			s.cfg.Logf("%s %s -> %d (%d body bytes, %s)", r.Method, r.URL.RequestURI(), sw.status, req.BodyBytes, time.Since(begin).Round(time.Millisecond))
+			s.cfg.Logf("%s %s -> %d (%d body bytes, %s)", r.Method, r.URL.RequestURI(), sw.status, body.count(), time.Since(begin).Round(time.Millisecond))
 		}
 	}()
 	if s.applyFaults(w, sw, r) {
@@ -516,4 +536,12 @@ func remoteIP(r *http.Request) string {
 func hasJSONType(r *http.Request) bool {
 	ct := strings.ToLower(r.Header.Get("Content-Type"))
 	return strings.HasPrefix(strings.TrimSpace(ct), "application/json")
+}
+
+// logWriter sends the http.Server's own log lines to Config.Logf.
+type logWriter func(format string, args ...any)
+
+func (f logWriter) Write(p []byte) (int, error) {
+	f("%s", strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
