@@ -2,10 +2,10 @@ package cli
 
 import (
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,9 +54,7 @@ func writeFiles(t *testing.T, sizes ...int) []string {
 	paths := make([]string, len(sizes))
 	for i, n := range sizes {
 		b := make([]byte, n)
-		for j := range b {
-			b[j] = byte(rand.IntN(256))
-		}
+		crand.Read(b)
 		paths[i] = filepath.Join(dir, fmt.Sprintf("file%d.bin", i))
 		if err := os.WriteFile(paths[i], b, 0o600); err != nil {
 			t.Fatal(err)
@@ -438,6 +436,32 @@ func TestNotAZiplineServer(t *testing.T) {
 		}
 		if !strings.Contains(te.err.String(), "not as a Zipline server") {
 			t.Errorf("%q: stderr = %q", args, te.err)
+		}
+	}
+}
+
+func TestProgressBarOnlyOnTerminal(t *testing.T) {
+	for _, terminal := range []bool{false, true} {
+		s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+		// The server takes a while to answer, so the bar is redrawn (every
+		// 200 ms) while the upload is in flight.
+		s.srv.SetDelay("/api/upload", 700*time.Millisecond)
+		s.StderrIsTerminal = terminal
+		s.TermWidth = func() int { return 100 }
+		paths := writeFiles(t, progressMin+1<<20)
+		if code := s.run("upload", paths[0]); code != ExitOK {
+			t.Fatalf("exit %d; stderr %q", code, s.err)
+		}
+		checkLinks(t, s.srv, s.out.String(), paths)
+		got := s.err.String()
+		if !terminal {
+			if got != "" {
+				t.Errorf("not a terminal, but stderr = %q", got)
+			}
+			continue
+		}
+		if !strings.Contains(got, "\r[") || !strings.Contains(got, "file0.bin") || !strings.HasSuffix(got, "\r\x1b[K") {
+			t.Errorf("terminal: stderr = %q, want a bar for file0.bin, erased at the end", got)
 		}
 	}
 }
