@@ -105,7 +105,7 @@ func (e *Engine) catchUpSince(folder string, catchUp bool) (time.Time, bool) {
 	if !catchUp || m.IsZero() {
 		return time.Time{}, false
 	}
-	e.log.Info("catching up on files that arrived while zipline-tray was not running", "folder", folder, "since", m)
+	e.log.Debug("catching up on files that arrived while nothing ran", "folder", folder, "since", m)
 	return m, true
 }
 

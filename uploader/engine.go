@@ -902,14 +902,15 @@ func sortItems(items []Item) {
 // never thrashes it: if links arrive faster than the clipboard takes them,
 // only the newest is set. The final state is the last finished upload.
 type clipSetter struct {
-	cb   Clipboard
-	log  *slog.Logger
-	mu   sync.Mutex
-	next string
-	have bool
-	wake chan struct{}
-	done chan struct{}
-	quit chan struct{}
+	cb      Clipboard
+	log     *slog.Logger
+	mu      sync.Mutex
+	next    string
+	have    bool
+	lastErr string // only touched by run
+	wake    chan struct{}
+	done    chan struct{}
+	quit    chan struct{}
 }
 
 func newClipSetter(cb Clipboard, log *slog.Logger) *clipSetter {
@@ -947,9 +948,15 @@ func (c *clipSetter) flush() {
 	c.have = false
 	c.mu.Unlock()
 	if ok {
-		if err := c.cb.SetText(s); err != nil {
+		err := c.cb.SetText(s)
+		msg := ""
+		if err != nil {
+			msg = err.Error()
+		}
+		if msg != "" && msg != c.lastErr { // say it once, not per upload
 			c.log.Warn("copy link to the clipboard", "err", err)
 		}
+		c.lastErr = msg
 	}
 }
 

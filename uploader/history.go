@@ -67,7 +67,7 @@ func (e *Engine) Record(h HistoryEntry) error {
 	var rec *record
 	if h.SHA256 != "" && h.Server != "" && h.FileID != "" && h.Options != "" {
 		key = h.Server + "|" + h.SHA256 + "|" + h.Options
-		rec = &record{URL: h.URL, RawURL: h.RawURL, FileID: h.FileID, DeletesAt: h.Deletes, Time: h.Time}
+		rec = &record{URL: h.URL, RawURL: h.RawURL, FileID: h.FileID, DeletesAt: h.Deletes, Time: h.Time, Path: h.Path}
 	}
 	if err := e.st.addHistory(&h, key, rec); err != nil {
 		return fmt.Errorf("record upload %s: %w", h.Name, err)
