@@ -53,7 +53,11 @@ func (c *Client) uploadChunked(ctx context.Context, u Upload, chunkSize int64, h
 			return nil, err
 		}
 		if err := c.WaitComplete(ctx, f.ID); err != nil {
-			return nil, err
+			if errors.Is(err, ErrUploadFailed) {
+				return nil, err
+			}
+			f.Pending = true
+			return f, err
 		}
 		f.Pending = false
 		return f, nil

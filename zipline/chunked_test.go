@@ -211,8 +211,13 @@ func TestChunkedGenerationA(t *testing.T) {
 // carry it.
 func TestChunkedIdentifierB(t *testing.T) {
 	srv, c, _ := fake(t, ziplinetest.Config{Version: "4.6", HashOnly: true, ChunkMax: 1 << 20, ChunkSize: 1 << 20})
-	if _, err := c.Upload(ctxT(t), prngUpload("b.bin", 10, 3<<20), zipline.UploadOptions{}, nil); err != nil {
+	f, err := c.Upload(ctxT(t), prngUpload("b.bin", 10, 3<<20), zipline.UploadOptions{}, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	list, err := c.Incomplete(ctxT(t))
+	if err != nil || len(list) != 1 || list[0].FileID != f.ID || list[0].Status != "COMPLETE" || list[0].ChunksTotal != list[0].ChunksComplete {
+		t.Errorf("Incomplete = %+v, %v", list, err)
 	}
 	reqs := partialRequests(srv, "/api/upload/partial", true)
 	mine := reqs[0].Header.Get("X-Zipline-P-Identifier")

@@ -38,6 +38,9 @@ type shared struct {
 // limitsTTL is how long Limits trusts a cached answer.
 const limitsTTL = 10 * time.Minute
 
+// responseTimeout bounds the wait for an answer once a body is sent.
+const responseTimeout = 5 * time.Minute
+
 // maxJSONBody bounds a decoded success answer.
 const maxJSONBody = 32 << 20
 
@@ -59,6 +62,9 @@ func NewClient(o Options) (*Client, error) {
 	tr.Proxy = http.ProxyFromEnvironment
 	// Uploads go through a pipe; a big write buffer saves hand-offs.
 	tr.WriteBufferSize = 256 << 10
+	// Counted from the end of the request body: some servers never answer
+	// (the thumbnail quirk of §3.4), but S3 writes can take minutes.
+	tr.ResponseHeaderTimeout = responseTimeout
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
 		pool, err := x509.SystemCertPool()

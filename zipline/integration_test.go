@@ -143,6 +143,9 @@ func TestEndpoints(t *testing.T) {
 				if r.BodyBytes == 0 && r.Header.Get("Content-Type") != "" {
 					t.Errorf("%s %s: Content-Type %q without a body", r.Method, r.Path, r.Header.Get("Content-Type"))
 				}
+				if r.Path == "/api/user/folders" && r.Query != "noincl=true" {
+					t.Errorf("folders query %q", r.Query)
+				}
 				if r.Path == "/api/upload" && r.Header.Get("Content-Length") == "" {
 					t.Errorf("upload without Content-Length")
 				}

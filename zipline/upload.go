@@ -50,8 +50,11 @@ func detectType(u Upload) (string, error) {
 	if u.ContentType != "" {
 		return u.ContentType, nil
 	}
-	if ext := filepath.Ext(u.Name); ext != "" {
-		if t := bareType(mime.TypeByExtension(strings.ToLower(ext))); t != "" {
+	if ext := strings.ToLower(filepath.Ext(u.Name)); ext != "" {
+		if t := commonTypes[ext]; t != "" {
+			return t, nil
+		}
+		if t := bareType(mime.TypeByExtension(ext)); t != "" {
 			return t, nil
 		}
 	}
@@ -69,6 +72,23 @@ func detectType(u Upload) (string, error) {
 		return "", err
 	}
 	return bareType(http.DetectContentType(buf[:n])), nil
+}
+
+// commonTypes pins what a tray uploader mostly sends, so the stored type
+// does not depend on the OS's MIME database (Windows says
+// application/x-zip-compressed, minimal Linux images know only a few).
+var commonTypes = map[string]string{
+	".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif",
+	".webp": "image/webp", ".avif": "image/avif", ".bmp": "image/bmp", ".svg": "image/svg+xml",
+	".heic": "image/heic", ".jxl": "image/jxl", ".ico": "image/x-icon", ".tif": "image/tiff", ".tiff": "image/tiff",
+	".mp4": "video/mp4", ".webm": "video/webm", ".mkv": "video/x-matroska", ".mov": "video/quicktime",
+	".avi": "video/x-msvideo", ".m4v": "video/mp4",
+	".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".opus": "audio/ogg", ".wav": "audio/wav", ".flac": "audio/flac", ".m4a": "audio/mp4",
+	".txt": "text/plain", ".log": "text/plain", ".md": "text/markdown", ".csv": "text/csv",
+	".html": "text/html", ".htm": "text/html", ".css": "text/css", ".js": "text/javascript",
+	".json": "application/json", ".xml": "application/xml", ".pdf": "application/pdf",
+	".zip": "application/zip", ".gz": "application/gzip", ".tar": "application/x-tar",
+	".7z": "application/x-7z-compressed", ".xz": "application/x-xz",
 }
 
 // bareType drops parameters such as "; charset=utf-8", as browsers do.
@@ -360,6 +380,9 @@ func (c *Client) uploadError(resp *http.Response, body []byte, opts UploadOption
 
 // Upload sends one file, chunked when the server's limits say so, and returns
 // once the server has the whole file (for chunked uploads it waits for COMPLETE).
+// If every chunk went through but waiting for COMPLETE failed, the file is
+// returned with Pending set alongside the error: its URL may still work.
+// Progress is called from another goroutine.
 func (c *Client) Upload(ctx context.Context, u Upload, opts UploadOptions, p Progress) (*UploadedFile, error) {
 	if u.Open == nil {
 		return nil, fmt.Errorf("upload %s: nothing to read (Upload.Open is nil)", u.Name)
@@ -384,7 +407,7 @@ func (c *Client) Upload(ctx context.Context, u Upload, opts UploadOptions, p Pro
 	if lim.ChunksEnabled && lim.ChunkSize > 0 && u.Size >= lim.ChunkMin {
 		f, err := c.uploadChunked(ctx, u, lim.ChunkSize, hdr, opts, p)
 		if err != nil {
-			return nil, fmt.Errorf("upload %s: %w", u.Name, err)
+			return f, fmt.Errorf("upload %s: %w", u.Name, err)
 		}
 		return f, nil
 	}
