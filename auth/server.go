@@ -53,7 +53,7 @@ func NormalizeServer(s string) (string, error) {
 	// A pasted dashboard or API URL still means the server itself.
 	for _, suffix := range []string{"/dashboard", "/auth/login", "/api"} {
 		if i := strings.Index(path, suffix); i >= 0 && (len(path) == i+len(suffix) || path[i+len(suffix)] == '/') {
-			path = path[:i]
+			path = strings.TrimRight(path[:i], "/")
 			break
 		}
 	}
