@@ -86,3 +86,9 @@ func TestMaxViewsAndExpiry(t *testing.T) {
 		t.Fatal("expired file kept")
 	}
 }
+
+func TestHealthcheckDisabled(t *testing.T) {
+	expect(t, do(t, "GET", New(t, Config{HealthcheckDisabled: true}).URL+"/api/healthcheck", nil), 404,
+		`{"error":"E9002: Not found","code":9002,"statusCode":404}`)
+	expect(t, do(t, "GET", New(t, Config{Version: "4.4", HealthcheckDisabled: true}).URL+"/api/healthcheck", nil), 404, "")
+}

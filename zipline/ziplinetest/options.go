@@ -233,13 +233,14 @@ var (
 	wordsAnimal = []string{"otter", "panda", "koala", "lynx", "heron", "gecko", "bison", "llama", "marten", "okapi", "quokka", "tapir"}
 )
 
-// makeName picks the stored name for one file. Called with s.mu held.
-func (s *Server) makeName(o *uploadOpts, index int, filename string, now time.Time) (string, *apiErr) {
+// makeName picks the stored name for one file; reserved holds the names
+// given to earlier files of the same request. Called with s.mu held.
+func (s *Server) makeName(o *uploadOpts, index int, filename string, now time.Time, reserved map[string]bool) (string, *apiErr) {
 	base, ext := splitExt(filename)
 	if o.ext != "" {
 		ext = o.ext
 	}
-	clash := func(n string) bool { return s.fileByName(n) != nil }
+	clash := func(n string) bool { return reserved[n] || s.fileByName(n) != nil }
 	clashErr := func() *apiErr {
 		return zerr(1009, fmt.Sprintf("file[%d]: file with the same name already exists", index))
 	}

@@ -365,7 +365,7 @@ func (s *Server) partialUpload(w http.ResponseWriter, r *http.Request, u *userRe
 
 	// Final chunk: the file record exists at once; a worker assembles it.
 	delete(s.partials, p.key)
-	name, e := s.makeName(o, 0, pname, time.Now())
+	name, e := s.makeName(o, 0, pname, time.Now(), nil)
 	if e != nil {
 		reject(e, true)
 		return

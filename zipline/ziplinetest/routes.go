@@ -184,6 +184,14 @@ func (s *Server) readJSON(w http.ResponseWriter, r *http.Request, dst any) (pres
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request, _ params) {
+	if s.cfg.HealthcheckDisabled {
+		if s.ver.atLeast(4, 5, 0) {
+			s.writeErr(w, zerr(9002, ""))
+		} else {
+			writeRouteNotFound(w, r)
+		}
+		return
+	}
 	writeJSON(w, 200, orderedMap{{"pass", true}})
 }
 

@@ -76,6 +76,10 @@ type Config struct {
 	// Domains is the domains list served by /api/server/public.
 	Domains []string
 
+	// HealthcheckDisabled is features.healthcheck=false: /api/healthcheck
+	// answers 404 E9002 (≥4.5) or Fastify's 404 (older).
+	HealthcheckDisabled bool
+
 	// VersionAPI selects what /api/version answers (default: what a real
 	// server with version checking off answers for this release).
 	VersionAPI VersionAPIMode

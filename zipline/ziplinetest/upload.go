@@ -257,15 +257,10 @@ func (s *Server) storeFiles(r *http.Request, u *userRec, o *uploadOpts, parts []
 		return nil, e
 	}
 	names := make([]string, len(parts))
+	reserved := map[string]bool{}
 	for i, p := range parts {
-		n, e := s.makeName(o, i, p.filename, now)
-		if e == nil {
-			for _, prev := range names[:i] {
-				if prev == n {
-					e = zerr(1009, "file["+itoa(i)+"]: file with the same name already exists")
-				}
-			}
-		}
+		n, e := s.makeName(o, i, p.filename, now, reserved)
+		reserved[n] = true
 		if e != nil {
 			s.mu.Unlock()
 			discardAll()

@@ -301,3 +301,18 @@ func TestUploadStreamsWithoutLength(t *testing.T) {
 	}
 	expect(t, do(t, "GET", s.URL+"/raw/"+f[0].Name, nil), 404, "")
 }
+
+func TestSeveralFilesOneRequestNames(t *testing.T) {
+	s := New(t, Config{UploadRateLimit: RateLimit{Off: true}})
+	tok := s.AddUser("alice", "pw", RoleUser).Token()
+	r := upload(t, s, tok, []string{"x-zipline-format", "date"}, png("a.png"), png("b.png"))
+	fs := r.json(t)["files"].([]any)
+	if r.status != 200 || fs[0].(map[string]any)["name"] == fs[1].(map[string]any)["name"] {
+		t.Fatalf("date names: %s", r.body)
+	}
+	expect(t, upload(t, s, tok, []string{"x-zipline-format", "name"}, png("same.png"), png("same.png")), 400,
+		`{"error":"E1009: file[1]: file with the same name already exists","code":1009,"statusCode":400}`)
+	if len(s.Files()) != 2 {
+		t.Fatalf("%d files", len(s.Files()))
+	}
+}
