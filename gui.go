@@ -130,8 +130,10 @@ func runGUI(args []string) int {
 		}
 	}
 
+	engine := &app.UploaderEngine{E: eng}
+	defer engine.StopWatching()
 	ui = app.New(a, app.Options{
-		Engine:   &app.UploaderEngine{E: eng},
+		Engine:   engine,
 		Account:  account,
 		Settings: app.ConfigStore{Path: paths.ConfigFile()},
 		Notifier: notifier,
@@ -139,10 +141,14 @@ func runGUI(args []string) int {
 		StateDir: paths.StateDir,
 		LogFile:  logFile,
 		HasTray:  hasTray,
-		SettingsChanged: func(*auth.Config) {
-			slog.Info("settings saved")
+		SettingsChanged: func(c *auth.Config) {
+			// Folders and file types apply at once; upload options, link
+			// format and copying are read when the engine opens (next start).
+			slog.Info("settings saved; restarting the folder watcher")
+			go engine.Watch(c)
 		},
 	})
+	go engine.Watch(cfg)
 	a.Lifecycle().SetOnStarted(func() {
 		ui.Start()
 		// For screenshots and tests: open these windows too.

@@ -3,21 +3,94 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 
+	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/uploader"
 )
 
 // UploaderEngine adapts the upload engine (package uploader) to Engine.
+// It also runs the folder watcher: Watch starts it, Pause stops it,
+// Resume and a settings change restart it.
 type UploaderEngine struct {
 	E *uploader.Engine
 
-	mu     sync.Mutex
-	paused bool // paused by the user
-	subs   []chan Event
+	mu        sync.Mutex
+	paused    bool // paused by the user
+	subs      []chan Event
+	watchCfg  uploader.AutoConfig
+	stopWatch context.CancelFunc
+	watchDone chan struct{}
+}
+
+// Watch (re)starts watching the folders of cfg; an empty list stops it.
+func (a *UploaderEngine) Watch(cfg *auth.Config) {
+	ac := uploader.AutoConfig{Include: cfg.Watch.Include, CatchUp: cfg.Watch.CatchUp}
+	if ac.Include == nil {
+		ac.Include = []string{}
+	}
+	for _, f := range cfg.Watch.Folders {
+		ac.Folders = append(ac.Folders, uploader.WatchFolder{Path: f.Path, Recursive: f.Recursive})
+	}
+	a.mu.Lock()
+	a.watchCfg = ac
+	paused := a.paused
+	a.mu.Unlock()
+	a.restartWatch(!paused)
+}
+
+// restartWatch stops the running watch and, if run, starts a new one.
+func (a *UploaderEngine) restartWatch(run bool) {
+	a.mu.Lock()
+	stop, done := a.stopWatch, a.watchDone
+	a.stopWatch, a.watchDone = nil, nil
+	ac := a.watchCfg
+	a.mu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+	if !run || len(ac.Folders) == 0 {
+		a.publish(Event{Kind: WatchChanged})
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done = make(chan struct{})
+	a.mu.Lock()
+	a.stopWatch, a.watchDone = cancel, done
+	a.mu.Unlock()
+	go func() {
+		defer close(done)
+		if err := a.E.Watch(ctx, ac); err != nil {
+			slog.Warn("watch folders", "err", err)
+		}
+		a.publish(Event{Kind: WatchChanged})
+	}()
+	a.publish(Event{Kind: WatchChanged})
+}
+
+// StopWatching stops the watcher (at exit).
+func (a *UploaderEngine) StopWatching() {
+	a.mu.Lock()
+	a.watchCfg.Folders = nil
+	a.mu.Unlock()
+	a.restartWatch(false)
+}
+
+func (a *UploaderEngine) publish(ev Event) {
+	a.mu.Lock()
+	subs := append([]chan Event(nil), a.subs...)
+	a.mu.Unlock()
+	for _, c := range subs {
+		select {
+		case c <- ev:
+		default:
+		}
+	}
 }
 
 // historyLimit is how many past uploads the windows show.
@@ -196,18 +269,13 @@ func (a *UploaderEngine) setPaused(on bool) {
 	}
 	a.mu.Lock()
 	a.paused = on
-	subs := append([]chan Event(nil), a.subs...)
 	a.mu.Unlock()
+	a.restartWatch(!on)
 	kind := Resumed
 	if on {
 		kind = Paused
 	}
-	for _, c := range subs {
-		select {
-		case c <- Event{Kind: kind}:
-		default:
-		}
-	}
+	a.publish(Event{Kind: kind})
 }
 
 // Paused implements Engine.
@@ -248,15 +316,38 @@ func (a *UploaderEngine) DeleteRemote(ctx context.Context, id string) error {
 
 // Watching implements Engine.
 func (a *UploaderEngine) Watching() []FolderStatus {
-	st := a.E.Status()
-	out := make([]FolderStatus, 0, len(st.Folders))
-	for _, f := range st.Folders {
-		fs := FolderStatus{Path: f.Path, OK: f.State == "" || f.State == "watching", Text: "Watching"}
-		if f.State != "" && f.State != "watching" {
-			fs.Text = capitalize(f.State)
+	a.mu.Lock()
+	ac, paused := a.watchCfg, a.paused
+	a.mu.Unlock()
+	live := map[string]uploader.FolderStatus{}
+	for _, f := range a.E.WatcherStatus() {
+		live[f.Path] = f
+	}
+	out := make([]FolderStatus, 0, len(ac.Folders))
+	for _, f := range ac.Folders {
+		fs := FolderStatus{Path: f.Path, Text: "Starting…"}
+		if paused {
+			fs.Text = "Paused"
 		}
-		if f.Error != "" {
-			fs.Text = f.Error
+		// The watcher reports cleaned absolute paths.
+		st, ok := live[f.Path]
+		if !ok {
+			if abs, err := filepath.Abs(f.Path); err == nil {
+				st, ok = live[filepath.Clean(abs)]
+			}
+		}
+		if ok {
+			switch st.State {
+			case uploader.FolderWatching:
+				fs.OK, fs.Text = true, "Watching"
+			case uploader.FolderWaiting:
+				fs.Text = "Waiting for the folder to exist"
+			default:
+				fs.Text = "Not watched"
+			}
+			if st.Err != "" {
+				fs.Text += ": " + st.Err
+			}
 		}
 		out = append(out, fs)
 	}
