@@ -80,9 +80,6 @@ func (e *APIError) Error() string {
 	case ErrNotFound:
 		return "not found on the server (" + d + ")"
 	case ErrTooLarge:
-		if e.tooLarge {
-			return "file too large for the server (" + d + "; the server drops files over its size limit)"
-		}
 		if e.Code == 0 {
 			return "file too large (" + d + "); ask the server admin to raise the upload limit"
 		}

@@ -374,6 +374,7 @@ func (c *Client) uploadError(resp *http.Response, body []byte, opts UploadOption
 	e := parseError(resp, body, c.token, opts.Password)
 	if resp.StatusCode == 400 && sent > 0 && (e.Code == 1062 || e.Code == 0 && strings.Contains(strings.ToLower(e.Message), "no files")) {
 		e.tooLarge = true
+		e.Message += " (the server drops files over its size limit)"
 	}
 	return e
 }
