@@ -195,8 +195,14 @@ func knownKeys() []string {
 
 // normalize fixes harmless variations (".PNG" → "png").
 func (c *Config) normalize() {
-	for i, e := range c.Watch.Include {
-		c.Watch.Include[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(e), "."))
+	inc := c.Watch.Include[:0]
+	for _, e := range c.Watch.Include {
+		if e = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(e), ".")); e != "" {
+			inc = append(inc, e)
+		}
+	}
+	if c.Watch.Include != nil {
+		c.Watch.Include = inc
 	}
 	c.Links.Format = strings.ToLower(strings.TrimSpace(c.Links.Format))
 	if c.Links.Format == "" {
@@ -231,6 +237,9 @@ func (c *Config) Validate() error {
 	for k := range c.Headers {
 		if k == "" || strings.ContainsAny(k, " \t\r\n:") {
 			return fmt.Errorf("headers: %q is not a valid header name", k)
+		}
+		if strings.ContainsAny(c.Headers[k], "\r\n") {
+			return fmt.Errorf("headers: the value of %q has a line break", k)
 		}
 		if strings.EqualFold(k, "Authorization") {
 			return errors.New("headers: Authorization is set from the keyring; remove it from the settings file")
@@ -268,13 +277,20 @@ func (c *Config) MarshalJSON() ([]byte, error) {
 // Save writes the settings atomically (temporary file, fsync, rename) with
 // mode 0600, creating the folder (0700) if needed.
 func (c *Config) Save(path string) error {
-	if err := c.Validate(); err != nil {
+	// Work on a copy: Save must not write to a Config others may be reading.
+	cp := *c
+	cp.Watch.Include = append([]string(nil), c.Watch.Include...)
+	if c.Watch.Include == nil {
+		cp.Watch.Include = nil
+	}
+	cp.normalize()
+	if err := cp.Validate(); err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}
-	if c.Version < ConfigVersion {
-		c.Version = ConfigVersion
+	if cp.Version < ConfigVersion {
+		cp.Version = ConfigVersion
 	}
-	b, err := json.MarshalIndent(c, "", "  ")
+	b, err := json.MarshalIndent(&cp, "", "  ")
 	if err != nil {
 		return fmt.Errorf("save settings: %w", err)
 	}

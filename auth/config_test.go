@@ -88,7 +88,7 @@ func TestConfigRoundTrip(t *testing.T) {
 func TestConfigPartialAndUnknownFields(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "config.json")
 	in := `{"version":2,"server":"https://z.example","futureThing":{"a":[1,2]},
-	  "links":{"format":"raw","futureLink":true},"watch":{"include":[".PNG"," Jpg"]}}`
+	  "links":{"format":"raw","futureLink":true},"watch":{"include":[".PNG"," Jpg",""]}}`
 	if err := os.WriteFile(path, []byte(in), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -148,6 +148,7 @@ func TestConfigValidate(t *testing.T) {
 		"compressionPercent": func(c *Config) { p := 101; c.Upload.CompressionPercent = &p },
 		"Authorization":      func(c *Config) { c.Headers = map[string]string{"authorization": "x"} },
 		"server":             func(c *Config) { c.Server = "ftp://x" },
+		"line break":         func(c *Config) { c.Headers = map[string]string{"X-A": "a\r\nX-B: b"} },
 	}
 	for name, mutate := range bad {
 		c := Defaults()
@@ -280,5 +281,41 @@ func TestNormalizeServer(t *testing.T) {
 		if got, err := NormalizeServer(in); err == nil {
 			t.Errorf("NormalizeServer(%q) = %q, want an error", in, got)
 		}
+	}
+}
+
+// Save only reads the Config, so the window can show it while the engine
+// saves it (the race detector checks this).
+func TestConfigSaveDoesNotWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	c := Defaults()
+	c.Watch.Include = []string{".PNG", "jpg"}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				_ = strings.Join(c.Watch.Include, ",") + c.Links.Format
+				_ = c.Version
+			}
+		}
+	}()
+	for range 20 {
+		if err := c.Save(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	<-done
+	if c.Watch.Include[0] != ".PNG" {
+		t.Fatal("Save changed the caller's config")
+	}
+	got, err := LoadConfig(path)
+	if err != nil || got.Watch.Include[0] != "png" {
+		t.Fatalf("saved include %v %v", got.Watch.Include, err)
 	}
 }
