@@ -182,9 +182,11 @@ func TestKeyringRealSecretService(t *testing.T) {
 	if found := secretToolEntries(t); !strings.Contains(found, "attribute.username = "+key) {
 		t.Fatalf("secret-tool does not find %q after Set:\n%s", key, found)
 	}
-	if r := runKeyringChild(t, env, "get", server, user, "", timeout); r.Err != "" || r.Token != token {
+	r := runKeyringChild(t, env, "get", server, user, "", timeout)
+	if r.Err != "" || r.Token != token {
 		t.Fatalf("get: err %q, token matches: %v", r.Err, r.Token == token)
 	}
+	t.Logf("one Get from gnome-keyring took %s", r.Elapsed)
 	// Set again replaces, it does not add a second entry.
 	token2 := randomHex(t, 16) + "." + randomHex(t, 32)
 	if r := runKeyringChild(t, env, "set", server, user, token2, timeout); r.Err != "" {
