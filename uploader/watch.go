@@ -1,0 +1,947 @@
+package uploader
+
+// The folder watcher. One goroutine (Run) owns the fsnotify watcher, the
+// per-path debounce timers (a heap behind one time.Timer, so an idle watcher
+// costs nothing) and the stability gate; a second goroutine hands settled
+// files to the ready callback, so a slow callback never stalls the reading
+// of events.
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Folder states shown by Watcher.Status.
+const (
+	FolderWatching = "watching"
+	FolderWaiting  = "waiting for folder to exist"
+	FolderError    = "error"
+)
+
+// Gate defaults. 100 ms of quiet is what fsnotify's own dedup example uses;
+// the second check another 100 ms later catches writers that pause between
+// writes without sending events (and file systems that coalesce them).
+const (
+	DefaultDebounce = 100 * time.Millisecond
+	DefaultSettle   = 100 * time.Millisecond
+)
+
+const (
+	// windowsBuffer is the ReadDirectoryChangesW buffer per watched folder
+	// (fsnotify's default is 64 KiB, which overflows on bursts). A no-op
+	// elsewhere.
+	windowsBuffer = 512 << 10
+	// rescanDelay gathers a run of watcher errors into one rescan.
+	rescanDelay = 250 * time.Millisecond
+	// retryEvery is how often folders in the error state are retried.
+	retryEvery = 30 * time.Second
+	// maxRecheck caps the back-off for a stable file that is still open for
+	// writing (or cannot be opened yet): the longest a file closed after a
+	// long idle stretch waits for its report.
+	maxRecheck = 2 * time.Second
+	// reportedKeep is how long a reported version is remembered to suppress
+	// duplicates from trailing events and rescans; the engine's own record
+	// de-duplicates beyond that.
+	reportedKeep = 10 * time.Minute
+)
+
+// WatchFolder is a folder to watch.
+type WatchFolder struct {
+	Path      string
+	Recursive bool
+}
+
+// WatcherConfig configures a Watcher.
+type WatcherConfig struct {
+	Folders []WatchFolder
+	// Include lists the reported extensions, without the dot; case does
+	// not matter. nil means DefaultInclude; empty (non-nil) means all.
+	Include []string
+	// Debounce is the quiet time after the last event for a path before its
+	// first check (default DefaultDebounce).
+	Debounce time.Duration
+	// Settle is the time between the two checks that must agree on size and
+	// mtime (default DefaultSettle). A file is reported no sooner than
+	// Debounce+Settle after its last event.
+	Settle time.Duration
+	// CatchUp, when set, is asked for each folder as it starts being watched
+	// (at Run, and when SetFolders adds it); files in it modified after the
+	// returned time are then reported. Scanning after the watch is in place
+	// leaves no gap between catch-up and watching. ok false: no catch-up.
+	CatchUp func(folder string) (since time.Time, ok bool)
+	Logger  *slog.Logger
+}
+
+// Detected is a file that settled in a watched folder.
+type Detected struct {
+	Path    string // absolute
+	Folder  string // the watched folder (as cleaned) it was found under
+	Size    int64
+	ModTime time.Time
+}
+
+// FolderStatus is the live state of one watched folder.
+type FolderStatus struct {
+	Path      string
+	Recursive bool
+	State     string // FolderWatching, FolderWaiting or FolderError
+	Err       string // why, for FolderError (or a partial problem while watching)
+	Since     time.Time
+}
+
+// Watcher reports files that appear or change in folders once they are
+// complete. Create with NewWatcher, start with Run.
+type Watcher struct {
+	log      *slog.Logger
+	include  []string
+	debounce time.Duration
+	settle   time.Duration
+	catchUp  func(string) (time.Time, bool)
+
+	// Test hooks: see the fsnotify watcher, drop chosen events.
+	testFS   func(*fsnotify.Watcher)
+	testDrop func(fsnotify.Event) bool
+
+	mu      sync.Mutex
+	want    []WatchFolder  // configured folders, cleaned
+	status  []FolderStatus // published by the run loop
+	running bool
+	changed chan struct{} // cap 1: want changed while running
+}
+
+// NewWatcher checks cfg and returns a watcher that is not running yet.
+func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
+	if cfg.Debounce < 0 || cfg.Settle < 0 {
+		return nil, errors.New("watcher: negative debounce or settle time")
+	}
+	w := &Watcher{
+		log:      cfg.Logger,
+		include:  normalizeInclude(cfg.Include),
+		debounce: cfg.Debounce,
+		settle:   cfg.Settle,
+		catchUp:  cfg.CatchUp,
+		changed:  make(chan struct{}, 1),
+	}
+	if w.log == nil {
+		w.log = slog.New(slog.DiscardHandler)
+	}
+	if w.debounce == 0 {
+		w.debounce = DefaultDebounce
+	}
+	if w.settle == 0 {
+		w.settle = DefaultSettle
+	}
+	if err := w.SetFolders(cfg.Folders); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// SetFolders replaces the watched folders; a running watcher applies the
+// change at once. New folders get the CatchUp scan; removed ones stop being
+// watched. Duplicate paths are merged (recursive wins).
+func (w *Watcher) SetFolders(folders []WatchFolder) error {
+	var want []WatchFolder
+	index := map[string]int{}
+	for _, f := range folders {
+		p, err := cleanFolderPath(f.Path)
+		if err != nil {
+			return err
+		}
+		if i, ok := index[p]; ok {
+			want[i].Recursive = want[i].Recursive || f.Recursive
+			continue
+		}
+		index[p] = len(want)
+		want = append(want, WatchFolder{Path: p, Recursive: f.Recursive})
+	}
+	w.mu.Lock()
+	w.want = want
+	if !w.running {
+		w.status = make([]FolderStatus, len(want))
+		for i, f := range want {
+			w.status[i] = FolderStatus{Path: f.Path, Recursive: f.Recursive}
+		}
+	}
+	w.mu.Unlock()
+	select {
+	case w.changed <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Status returns the state of each configured folder. Before Run has looked
+// at a folder its State is empty.
+func (w *Watcher) Status() []FolderStatus {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]FolderStatus(nil), w.status...)
+}
+
+// cleanFolderPath makes a configured folder absolute, expanding a leading ~.
+func cleanFolderPath(p string) (string, error) {
+	p = strings.TrimSpace(p)
+	if p == "" {
+		return "", errors.New("watch folder: empty path")
+	}
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("watch folder %s: %w", p, err)
+		}
+		p = filepath.Join(home, p[1:])
+	}
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", fmt.Errorf("watch folder %s: %w", p, err)
+	}
+	return abs, nil
+}
+
+// Run watches until ctx is done, calling ready once for each settled version
+// of a file (a later, different size or mtime is reported again). ready is
+// called from a single goroutine, one call at a time; it may block without
+// stalling the watching, and files that settled before ctx ended are still
+// handed over before Run returns. Run returns nil when ctx ends, or an error
+// if the watcher cannot start. Only one Run at a time.
+func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
+	if ready == nil {
+		return errors.New("watcher: nil ready callback")
+	}
+	w.mu.Lock()
+	if w.running {
+		w.mu.Unlock()
+		return errors.New("watcher: already running")
+	}
+	w.running = true
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.running = false
+		w.mu.Unlock()
+	}()
+
+	fw, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("start folder watcher: %w", explainWatchErr(err))
+	}
+	out := newWatchOutbox()
+	r := &watchRun{
+		w:        w,
+		fw:       fw,
+		out:      out,
+		watched:  map[string]bool{},
+		pending:  map[string]*watchPending{},
+		reported: map[string]reportedVersion{},
+		timer:    time.NewTimer(time.Hour),
+		maint:    time.NewTimer(time.Hour),
+	}
+	r.timer.Stop()
+	r.maint.Stop()
+	delivered := make(chan struct{})
+	go func() {
+		defer close(delivered)
+		out.run(ready)
+	}()
+	// Drain the fsnotify error channel's sender too: Close waits for the
+	// reader goroutine, which may be blocked sending to us.
+	defer func() {
+		r.timer.Stop()
+		r.maint.Stop()
+		closed := make(chan struct{})
+		go func() { fw.Close(); close(closed) }()
+	drain:
+		for {
+			select {
+			case <-fw.Events:
+			case <-fw.Errors:
+			case <-closed:
+				break drain
+			}
+		}
+		out.close()
+		<-delivered
+	}()
+
+	if w.testFS != nil {
+		w.testFS(fw)
+	}
+	r.apply()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-fw.Events:
+			if !ok {
+				return errors.New("folder watcher stopped")
+			}
+			if w.testDrop == nil || !w.testDrop(ev) {
+				r.event(ev)
+			}
+		case err, ok := <-fw.Errors:
+			if !ok {
+				return errors.New("folder watcher stopped")
+			}
+			r.watchErr(err)
+		case <-r.timer.C:
+			r.armed = time.Time{}
+			r.fire()
+		case <-r.maint.C:
+			r.maintain()
+		case <-w.changed:
+			r.apply()
+		}
+	}
+}
+
+// runFolder is the run loop's view of a configured folder.
+type runFolder struct {
+	WatchFolder
+	state   string
+	err     string
+	since   time.Time // state entered
+	waitOn  string    // existing ancestor watched while waiting
+	started time.Time // became watched: older changes were not ours to see
+}
+
+type reportedVersion struct {
+	size int64
+	mod  time.Time
+	at   time.Time
+}
+
+// watchPending is a path between an event and its report.
+type watchPending struct {
+	path, folder string
+	due          time.Time
+	idx          int  // heap index
+	seen         bool // size/mod hold the previous check
+	size         int64
+	mod          time.Time
+	waits        int // stable but could not be opened
+}
+
+type watchRun struct {
+	w   *Watcher
+	fw  *fsnotify.Watcher
+	out *watchOutbox
+
+	folders  []*runFolder
+	watched  map[string]bool // folders added to fw
+	pending  map[string]*watchPending
+	queue    pendingHeap
+	timer    *time.Timer
+	armed    time.Time // when timer fires; zero when stopped
+	maint    *time.Timer
+	rescan   bool // a rescan is due at the next maint tick
+	reported map[string]reportedVersion
+	sweepAt  int // len(reported) that triggers the next sweep
+}
+
+// apply takes the configured folders, keeps the state of those that
+// remain, and reconciles the watches.
+func (r *watchRun) apply() {
+	r.w.mu.Lock()
+	want := append([]WatchFolder(nil), r.w.want...)
+	r.w.mu.Unlock()
+	old := map[string]*runFolder{}
+	for _, f := range r.folders {
+		old[f.Path] = f
+	}
+	r.folders = r.folders[:0:0]
+	for _, wf := range want {
+		if f, ok := old[wf.Path]; ok {
+			if f.Recursive == wf.Recursive {
+				r.folders = append(r.folders, f)
+				continue
+			}
+			// Recursion changed: re-add with the old state so no catch-up
+			// scan runs, but the new tree is walked.
+			f.Recursive = wf.Recursive
+			r.folders = append(r.folders, f)
+			continue
+		}
+		r.folders = append(r.folders, &runFolder{WatchFolder: wf})
+	}
+	r.reconcile()
+}
+
+// reconcile makes the fsnotify watches match the folders: each existing
+// folder (and its subfolders when recursive) is watched; a missing one has
+// its nearest existing ancestor watched instead. Folders that just became
+// watched are scanned.
+func (r *watchRun) reconcile() {
+	now := time.Now()
+	desired := map[string]bool{}
+	type scan struct {
+		f     *runFolder
+		since time.Time
+	}
+	var scans []scan
+	for _, f := range r.folders {
+		prev := f.state
+		state, errText, waitOn := r.place(f, desired)
+		if state != prev || errText != f.err || waitOn != f.waitOn {
+			if state != prev {
+				f.since = now
+			}
+			f.state, f.err, f.waitOn = state, errText, waitOn
+			r.w.log.Info("watch folder", "folder", f.Path, "state", state, "err", errText, "parent", waitOn)
+		}
+		if state != FolderWatching || prev == FolderWatching {
+			continue
+		}
+		f.started = now
+		switch prev {
+		case "":
+			if r.w.catchUp != nil {
+				if since, ok := r.w.catchUp(f.Path); ok {
+					scans = append(scans, scan{f, since})
+				}
+			}
+		case FolderWaiting:
+			// The folder did not exist: everything in it is new.
+			scans = append(scans, scan{f, time.Time{}})
+		case FolderError:
+			scans = append(scans, scan{f, f.since.Add(-time.Second)})
+		}
+	}
+	for dir := range r.watched {
+		if !desired[dir] {
+			r.unwatch(dir)
+		}
+	}
+	r.publish()
+	for _, s := range scans {
+		r.scan(s.f, s.since, false)
+	}
+	r.armMaint()
+}
+
+// place works out how to watch f, adding watches (recorded in desired).
+func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText, waitOn string) {
+	fi, err := os.Stat(f.Path)
+	switch {
+	case err == nil && !fi.IsDir():
+		return FolderError, f.Path + " is a file, not a folder; choose a folder to watch", ""
+	case err == nil:
+		if err := r.add(f.Path); err != nil {
+			return FolderError, explainWatchErr(err).Error(), ""
+		}
+		desired[f.Path] = true
+		if !f.Recursive {
+			return FolderWatching, "", ""
+		}
+		werr := walkFolder(f.Path, true, func(dir string) error {
+			if dir == f.Path {
+				return nil
+			}
+			if err := r.add(dir); err != nil {
+				return explainWatchErr(err)
+			}
+			desired[dir] = true
+			return nil
+		}, nil, nil)
+		if werr != nil {
+			r.w.log.Warn("watch subfolders", "folder", f.Path, "err", werr)
+			return FolderWatching, "some subfolders are not watched: " + werr.Error(), ""
+		}
+		return FolderWatching, "", ""
+	case errors.Is(err, fs.ErrNotExist):
+		dir := f.Path
+		for {
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				return FolderError, "no existing parent folder of " + f.Path, ""
+			}
+			dir = parent
+			pfi, err := os.Stat(dir)
+			if err != nil || !pfi.IsDir() {
+				continue
+			}
+			if err := r.add(dir); err != nil {
+				return FolderError, "cannot watch " + dir + " for the folder to appear: " + explainWatchErr(err).Error(), ""
+			}
+			desired[dir] = true
+			// The folder may have appeared between the Stat and the Add.
+			if _, err := os.Stat(f.Path); err == nil {
+				return r.place(f, desired)
+			}
+			return FolderWaiting, "", dir
+		}
+	default:
+		return FolderError, err.Error(), ""
+	}
+}
+
+// add watches dir (idempotent).
+func (r *watchRun) add(dir string) error {
+	if r.watched[dir] {
+		return nil
+	}
+	if err := r.fw.AddWith(dir, fsnotify.WithBufferSize(windowsBuffer)); err != nil {
+		return err
+	}
+	r.watched[dir] = true
+	return nil
+}
+
+// unwatch stops watching dir; the kernel may already have dropped it.
+func (r *watchRun) unwatch(dir string) {
+	delete(r.watched, dir)
+	if err := r.fw.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+		r.w.log.Debug("unwatch", "dir", dir, "err", err)
+	}
+}
+
+// publish copies the folder states for Status.
+func (r *watchRun) publish() {
+	st := make([]FolderStatus, len(r.folders))
+	for i, f := range r.folders {
+		st[i] = FolderStatus{Path: f.Path, Recursive: f.Recursive, State: f.state, Err: f.err, Since: f.since}
+	}
+	r.w.mu.Lock()
+	r.w.status = st
+	r.w.mu.Unlock()
+}
+
+// armMaint runs maintain soon for a rescan, or later to retry broken folders.
+func (r *watchRun) armMaint() {
+	r.maint.Stop()
+	if r.rescan {
+		r.maint.Reset(rescanDelay)
+		return
+	}
+	for _, f := range r.folders {
+		if f.state == FolderError {
+			r.maint.Reset(retryEvery)
+			return
+		}
+	}
+}
+
+func (r *watchRun) maintain() {
+	if r.rescan {
+		r.rescan = false
+		r.w.log.Info("rescanning watched folders after a watcher error")
+		r.reconcile()
+		for _, f := range r.folders {
+			if f.state == FolderWatching {
+				// Whatever changed since the folder was first watched may
+				// have been missed; older files were never ours to report.
+				r.scan(f, f.started.Add(-2*time.Second), true)
+			}
+		}
+		return
+	}
+	r.reconcile()
+}
+
+// watchErr handles an error from fsnotify: overflow or otherwise, events
+// may have been lost, so the folders are rescanned.
+func (r *watchRun) watchErr(err error) {
+	if errors.Is(err, fsnotify.ErrEventOverflow) {
+		r.w.log.Warn("folder watcher overflowed; rescanning", "err", err)
+	} else {
+		r.w.log.Warn("folder watcher error; rescanning", "err", err)
+	}
+	if !r.rescan {
+		r.rescan = true
+		r.armMaint()
+	}
+}
+
+// folderFor returns the watched folder a file at path belongs to: the most
+// specific folder that is its parent, or an ancestor when recursive.
+func (r *watchRun) folderFor(path string) (*runFolder, bool) {
+	dir := filepath.Dir(path)
+	var best *runFolder
+	for _, f := range r.folders {
+		if f.state != FolderWatching {
+			continue
+		}
+		if dir == f.Path || (f.Recursive && within(dir, f.Path)) {
+			if best == nil || len(f.Path) > len(best.Path) {
+				best = f
+			}
+		}
+	}
+	return best, best != nil
+}
+
+// within reports whether path is strictly inside dir.
+func within(path, dir string) bool {
+	if dir == string(filepath.Separator) || strings.HasSuffix(dir, string(filepath.Separator)) {
+		return strings.HasPrefix(path, dir) && path != dir
+	}
+	return strings.HasPrefix(path, dir+string(filepath.Separator))
+}
+
+// event handles one fsnotify event.
+func (r *watchRun) event(ev fsnotify.Event) {
+	path := ev.Name
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		r.gone(path)
+		return
+	}
+	if ev.Has(fsnotify.Create) {
+		r.created(path)
+		return
+	}
+	if Ignored(path) {
+		return
+	}
+	if ev.Has(fsnotify.Write) {
+		if f, ok := r.folderFor(path); ok && Included(path, r.w.include) {
+			r.touch(path, f.Path, r.w.debounce)
+		}
+		return
+	}
+	// Chmod (and anything else) only prolongs the quiet time of a path
+	// already on its way.
+	if p, ok := r.pending[path]; ok {
+		r.touch(path, p.folder, r.w.debounce)
+	}
+}
+
+// created handles a Create: a new file or one renamed into a folder, or a
+// new folder (watched and scanned when inside a recursive folder; a step
+// towards a folder that is waiting to exist).
+func (r *watchRun) created(path string) {
+	for _, f := range r.folders {
+		if f.state == FolderWaiting && (path == f.Path || within(f.Path, path)) {
+			r.reconcile()
+			break
+		}
+	}
+	if Ignored(path) {
+		return
+	}
+	f, ok := r.folderFor(path)
+	if !ok {
+		return
+	}
+	fi, err := os.Lstat(path)
+	if err != nil {
+		r.w.log.Debug("created and gone", "path", path, "err", err)
+		return
+	}
+	if fi.IsDir() {
+		if !f.Recursive {
+			return
+		}
+		// Add the new folder (and any folders already inside it) before
+		// reading it, then report what was written before the watch began.
+		werr := walkFolder(path, true, func(dir string) error {
+			return r.add(dir)
+		}, func(p string, _ fs.FileInfo) {
+			r.touch(p, f.Path, r.w.debounce)
+		}, r.w.include)
+		if werr != nil && !errors.Is(werr, fs.ErrNotExist) {
+			r.w.log.Warn("watch new subfolder", "dir", path, "err", werr)
+		}
+		return
+	}
+	if fi.Mode().IsRegular() && Included(path, r.w.include) {
+		r.touch(path, f.Path, r.w.debounce)
+	}
+}
+
+// gone handles a Remove or Rename (the old name): the path is forgotten; if
+// it was a watched folder its watches go, and if a configured folder (or
+// the ancestor a waiting one hangs on) went, the folders are reconciled.
+func (r *watchRun) gone(path string) {
+	if p, ok := r.pending[path]; ok {
+		r.w.log.Debug("removed or renamed before it settled", "path", path)
+		r.drop(p)
+	}
+	delete(r.reported, path)
+	if !r.watched[path] {
+		return
+	}
+	for dir := range r.watched {
+		if dir == path || within(dir, path) {
+			r.unwatch(dir)
+		}
+	}
+	for _, f := range r.folders {
+		if f.Path == path || f.waitOn == path || within(f.Path, path) {
+			r.reconcile()
+			return
+		}
+	}
+}
+
+// scan queues the files of a folder for the gate. After an overflow only
+// files changed after since (by mtime or, where known, ctime, which a
+// rename updates) are taken.
+func (r *watchRun) scan(f *runFolder, since time.Time, useCtime bool) {
+	n := 0
+	err := walkFolder(f.Path, f.Recursive, nil, func(p string, fi fs.FileInfo) {
+		t := fi.ModTime()
+		if useCtime {
+			if c, ok := changeTime(fi); ok && c.After(t) {
+				t = c
+			}
+		}
+		if !since.IsZero() && !t.After(since) {
+			return
+		}
+		n++
+		r.touch(p, f.Path, 0)
+	}, r.w.include)
+	if err != nil {
+		r.w.log.Warn("scan watched folder", "folder", f.Path, "err", err)
+	}
+	r.w.log.Debug("scanned watched folder", "folder", f.Path, "since", since, "files", n)
+}
+
+// touch (re)starts the gate for path: the first check comes after wait.
+func (r *watchRun) touch(path, folder string, wait time.Duration) {
+	p, ok := r.pending[path]
+	if !ok {
+		p = &watchPending{path: path, folder: folder, idx: -1}
+		r.pending[path] = p
+	}
+	p.seen = false
+	p.waits = 0
+	r.schedule(p, time.Now().Add(wait))
+}
+
+func (r *watchRun) schedule(p *watchPending, due time.Time) {
+	p.due = due
+	if p.idx < 0 {
+		heap.Push(&r.queue, p)
+	} else {
+		heap.Fix(&r.queue, p.idx)
+	}
+	r.arm()
+}
+
+func (r *watchRun) drop(p *watchPending) {
+	if p.idx >= 0 {
+		heap.Remove(&r.queue, p.idx)
+	}
+	delete(r.pending, p.path)
+	r.arm()
+}
+
+// arm points the timer at the earliest due check.
+func (r *watchRun) arm() {
+	if len(r.queue) == 0 {
+		if !r.armed.IsZero() {
+			r.timer.Stop()
+			r.armed = time.Time{}
+		}
+		return
+	}
+	next := r.queue[0].due
+	if next.Equal(r.armed) {
+		return
+	}
+	r.armed = next
+	r.timer.Reset(max(time.Until(next), 0))
+}
+
+// fire runs the checks that are due.
+func (r *watchRun) fire() {
+	now := time.Now()
+	for len(r.queue) > 0 && !r.queue[0].due.After(now) {
+		r.check(r.queue[0], now)
+	}
+	r.arm()
+}
+
+// check is the stability gate: size and mtime the same as one Settle ago,
+// not empty, and the file opens for reading (on Windows: nobody holds it
+// open for writing). A file still changing is checked again; it is never
+// dropped for taking long.
+func (r *watchRun) check(p *watchPending, now time.Time) {
+	fi, err := os.Stat(p.path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.w.log.Debug("file vanished before it settled", "path", p.path)
+			r.drop(p)
+			return
+		}
+		r.retry(p, now, err)
+		return
+	}
+	if !fi.Mode().IsRegular() {
+		r.drop(p)
+		return
+	}
+	size, mod := fi.Size(), fi.ModTime()
+	if !p.seen || size != p.size || !mod.Equal(p.mod) {
+		p.seen, p.size, p.mod, p.waits = true, size, mod, 0
+		r.schedule(p, now.Add(r.w.settle))
+		return
+	}
+	if size == 0 {
+		// Nothing to upload yet; the write that fills it sends an event.
+		r.w.log.Debug("empty file; waiting for it to be written", "path", p.path)
+		r.drop(p)
+		return
+	}
+	if err := openForCheck(p.path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.drop(p)
+			return
+		}
+		r.retry(p, now, err)
+		return
+	}
+	r.drop(p)
+	if v, ok := r.reported[p.path]; ok && v.size == size && v.mod.Equal(mod) {
+		return
+	}
+	r.remember(p.path, reportedVersion{size: size, mod: mod, at: now})
+	r.out.push(Detected{Path: p.path, Folder: p.folder, Size: size, ModTime: mod})
+}
+
+// retry checks p again later, backing off while it stays unreadable.
+func (r *watchRun) retry(p *watchPending, now time.Time, err error) {
+	p.waits++
+	wait := min(r.w.settle<<min(p.waits, 10), maxRecheck)
+	lvl := slog.LevelDebug
+	if p.waits == 10 {
+		lvl = slog.LevelInfo // say it once, when it has lasted a while
+	}
+	r.w.log.Log(context.Background(), lvl, "file in use or unreadable; will check again", "path", p.path, "err", err, "in", wait)
+	p.seen = false
+	r.schedule(p, now.Add(wait))
+}
+
+// remember records a reported version, forgetting old ones now and then so
+// the map stays small.
+func (r *watchRun) remember(path string, v reportedVersion) {
+	r.reported[path] = v
+	if len(r.reported) < r.sweepAt {
+		return
+	}
+	for k, old := range r.reported {
+		if v.at.Sub(old.at) > reportedKeep {
+			delete(r.reported, k)
+		}
+	}
+	r.sweepAt = max(2*len(r.reported), 1024)
+}
+
+// openForCheck opens the file for reading and closes it; on Windows it also
+// fails while another process has it open for writing.
+func openForCheck(path string) error {
+	f, err := openExclusive(path)
+	if err != nil {
+		return err
+	}
+	var b [1]byte
+	_, err = f.Read(b[:])
+	f.Close()
+	if err == io.EOF {
+		err = nil
+	}
+	return err
+}
+
+// explainWatchErr turns the errors people hit into advice.
+func explainWatchErr(err error) error {
+	switch {
+	case errors.Is(err, syscall.ENOSPC):
+		return fmt.Errorf("%w (the system limit on watched folders is reached: raise fs.inotify.max_user_watches, or watch fewer subfolders)", err)
+	case errors.Is(err, syscall.EMFILE):
+		return fmt.Errorf("%w (too many open files: raise fs.inotify.max_user_instances or the open-file limit)", err)
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w (no permission to read this folder)", err)
+	}
+	return err
+}
+
+// watchOutbox hands settled files to the ready callback on its own
+// goroutine, in order, without ever blocking the run loop.
+type watchOutbox struct {
+	mu     sync.Mutex
+	q      []Detected
+	closed bool
+	wake   chan struct{}
+}
+
+func newWatchOutbox() *watchOutbox { return &watchOutbox{wake: make(chan struct{}, 1)} }
+
+func (o *watchOutbox) push(d Detected) {
+	o.mu.Lock()
+	o.q = append(o.q, d)
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// close lets run return once everything queued so far is handed over.
+func (o *watchOutbox) close() {
+	o.mu.Lock()
+	o.closed = true
+	o.mu.Unlock()
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (o *watchOutbox) run(ready func(Detected)) {
+	for range o.wake {
+		for {
+			o.mu.Lock()
+			q, closed := o.q, o.closed
+			o.q = nil
+			o.mu.Unlock()
+			for _, d := range q {
+				ready(d)
+			}
+			if len(q) == 0 {
+				if closed {
+					return
+				}
+				break
+			}
+		}
+	}
+}
+
+// pendingHeap orders pending paths by due time.
+type pendingHeap []*watchPending
+
+func (h pendingHeap) Len() int           { return len(h) }
+func (h pendingHeap) Less(i, j int) bool { return h[i].due.Before(h[j].due) }
+func (h pendingHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].idx = i
+	h[j].idx = j
+}
+func (h *pendingHeap) Push(x any) {
+	p := x.(*watchPending)
+	p.idx = len(*h)
+	*h = append(*h, p)
+}
+func (h *pendingHeap) Pop() any {
+	old := *h
+	p := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	p.idx = -1
+	return p
+}

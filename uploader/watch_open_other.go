@@ -1,0 +1,10 @@
+//go:build !windows && !linux
+
+package uploader
+
+import "os"
+
+// openExclusive opens path for reading. There is no cheap, reliable way to
+// tell here whether a writer still has the file open; the size/mtime gate
+// decides (macOS's own screenshots arrive complete by rename).
+func openExclusive(path string) (*os.File, error) { return os.Open(path) }
