@@ -149,8 +149,9 @@ func runGUI(args []string) int {
 		},
 	})
 	go engine.Watch(cfg)
+	// Before Run: Fyne starts the tray only if its menu is set by then.
+	ui.Start()
 	a.Lifecycle().SetOnStarted(func() {
-		ui.Start()
 		// For screenshots and tests: open these windows too.
 		for _, name := range strings.Split(os.Getenv("ZIPLINE_TRAY_SHOW"), ",") {
 			if name = strings.TrimSpace(name); name != "" && !ui.Show(name) {
