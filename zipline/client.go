@@ -65,6 +65,7 @@ func NewClient(o Options) (*Client, error) {
 	// Counted from the end of the request body: some servers never answer
 	// (the thumbnail quirk of §3.4), but S3 writes can take minutes.
 	tr.ResponseHeaderTimeout = responseTimeout
+	tr.ExpectContinueTimeout = time.Second
 	tr.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	if o.CAFile != "" {
 		pool, err := x509.SystemCertPool()

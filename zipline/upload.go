@@ -261,6 +261,10 @@ func copyPart(w io.Writer, p part, buf []byte, tick func(int64)) error {
 	return nil
 }
 
+// expectContinueMin is the body size from which uploads ask for
+// 100-continue (curl's threshold).
+const expectContinueMin = 1 << 20
+
 // errBodyDone stops the body writer once the answer is in.
 var errBodyDone = errors.New("request finished")
 
@@ -296,6 +300,12 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 	}
 	req.ContentLength = length
 	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if length > expectContinueMin {
+		// Like curl: a proxy that refuses the body (413) says so before it
+		// is sent, instead of resetting the connection halfway through,
+		// which would look like a network failure worth retrying.
+		req.Header.Set("Expect", "100-continue")
+	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if werr := finish(); werr != nil {
