@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -382,4 +383,31 @@ func confirmButton(t *testing.T, o fyne.CanvasObject) *widget.Button {
 		t.Fatal("no confirm button in the dialog")
 	}
 	return found
+}
+
+// memClip is the engine's clipboard in tests.
+type memClip struct {
+	mu   sync.Mutex
+	text string
+}
+
+func (c *memClip) SetText(s string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.text = s
+	return nil
+}
+
+func (c *memClip) get() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.text
+}
+
+func fileURIs(paths ...string) []fyne.URI {
+	var out []fyne.URI
+	for _, p := range paths {
+		out = append(out, storage.NewFileURI(p))
+	}
+	return out
 }
