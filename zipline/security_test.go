@@ -377,3 +377,22 @@ func TestTokenNeverInErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestTransport: TLS verified (1.2+), proxies from the environment, a
+// response-header bound for servers that never answer.
+func TestTransport(t *testing.T) {
+	c, err := zipline.NewClient(zipline.Options{Server: "https://zipline.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, ok := c.HTTPClient().Transport.(*http.Transport)
+	if !ok {
+		t.Fatalf("transport %T", c.HTTPClient().Transport)
+	}
+	if tr.Proxy == nil || tr.TLSClientConfig == nil || tr.TLSClientConfig.InsecureSkipVerify || tr.TLSClientConfig.MinVersion < tls.VersionTLS12 || tr.ResponseHeaderTimeout == 0 {
+		t.Errorf("transport: proxy set %v, tls %+v, response timeout %v", tr.Proxy != nil, tr.TLSClientConfig, tr.ResponseHeaderTimeout)
+	}
+	if c.HTTPClient().CheckRedirect == nil {
+		t.Error("no redirect policy")
+	}
+}
