@@ -45,9 +45,15 @@ func runGUI(args []string) int {
 			verbose = true
 			continue
 		}
-		if abs, err := filepath.Abs(a); err == nil {
-			files = append(files, abs)
+		abs, err := filepath.Abs(a)
+		if err == nil {
+			_, err = os.Stat(abs)
 		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "zipline-tray: %s: no such file (run \"zipline-tray help\" for the commands)\n", a)
+			return 2
+		}
+		files = append(files, abs)
 	}
 
 	zipline.Version = Version
@@ -62,8 +68,8 @@ func runGUI(args []string) int {
 	logFile, closeLog := setupLog(paths, verbose)
 	defer closeLog()
 
-	if handedOver(paths.StateDir, files) {
-		return 0
+	if code, done := handOver(paths.StateDir, files); done {
+		return code
 	}
 	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		fmt.Fprintln(os.Stderr, "zipline-tray: no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"+
@@ -167,23 +173,28 @@ func runGUI(args []string) int {
 	return 0
 }
 
-// handedOver passes files (or a "show") to an already running app.
-func handedOver(stateDir string, files []string) bool {
+// handOver passes files (or a "show") to an already running app. done
+// reports that a running app answered; code is the exit status.
+func handOver(stateDir string, files []string) (code int, done bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	req := uploader.Request{Op: uploader.OpShow}
 	if len(files) > 0 {
 		req = uploader.Request{Op: uploader.OpAdd, Paths: files}
 	}
-	_, err := uploader.Call(ctx, stateDir, req)
-	if err == nil {
+	resp, err := uploader.Call(ctx, stateDir, req)
+	switch {
+	case err == nil:
 		slog.Info("handed over to the running app", "op", req.Op, "files", len(files))
-		return true
-	}
-	if !errors.Is(err, uploader.ErrNotRunning) {
+		return 0, true
+	case resp != nil:
+		// It answered, with an error.
+		fmt.Fprintln(os.Stderr, "zipline-tray:", err)
+		return 1, true
+	case !errors.Is(err, uploader.ErrNotRunning):
 		slog.Info("no running app answered", "err", err)
 	}
-	return false
+	return 0, false
 }
 
 // setupLog sends slog to a file in the state folder (and stderr when
