@@ -373,6 +373,14 @@ func TestE2EEnvironmentCredentials(t *testing.T) {
 			t.Errorf("%s uploaded without the expiry", f.Name)
 		}
 	}
+	// The uploads are in the shared history.
+	h := p.run("", "history")
+	h.want(t, 0, "", "")
+	for _, link := range strings.Fields(r.stdout) {
+		if !strings.Contains(h.stdout, link) {
+			t.Errorf("history lacks %s:\n%s", link, h.stdout)
+		}
+	}
 
 	srv.ResetToken("erin")
 	p.run("", append([]string{"upload"}, files...)...).want(t, 3, "", "zipline-tray login")

@@ -45,8 +45,11 @@ type Env struct {
 
 	// Clipboard puts text on the system clipboard (nil: the platform tool).
 	Clipboard func(ctx context.Context, text string) error
-	// Recorder, when set, is told about each finished upload (the history).
+	// Recorder, when set, is told about each finished upload.
 	Recorder Recorder
+	// History records uploads in the shared upload history in the state
+	// folder (HistoryRecorder) when Recorder is nil. NewEnv sets it.
+	History bool
 
 	once   sync.Once
 	stdin  *bufio.Reader
@@ -74,7 +77,7 @@ type Uploaded struct {
 	Name      string // the stored name on the server ("" before Zipline 4.3.2)
 	Server    string // normalised base URL
 	Size      int64
-	Options   zipline.UploadOptions // as sent (Password blanked)
+	Options   zipline.UploadOptions // as sent; Password is set for a protected file: never store it
 	DeletesAt string                // the server's deletesAt, if it said
 	Time      time.Time
 }
@@ -100,6 +103,7 @@ func NewEnv() *Env {
 			return string(b), err
 		},
 		Clipboard: clipboard.Copy,
+		History:   true,
 	}
 }
 
@@ -172,7 +176,6 @@ func (env *Env) record(ctx context.Context, u Uploaded) error {
 	if env.Recorder == nil {
 		return nil
 	}
-	u.Options.Password = ""
 	if r, ok := env.Recorder.(UploadRecorder); ok {
 		return r.RecordUpload(ctx, u)
 	}

@@ -118,6 +118,11 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	if sess == nil {
 		return code
 	}
+	if env.Recorder == nil && env.History {
+		if p, err := env.paths(); err == nil {
+			env.Recorder = HistoryRecorder{StateDir: p.StateDir}
+		}
+	}
 	if folder != "" {
 		id, err := resolveFolder(ctx, sess.client, folder)
 		if err != nil {

@@ -337,14 +337,15 @@ func TestUploadOptionsReachServer(t *testing.T) {
 	if got := strings.TrimSpace(s.out.String()); len(s.copied) != 1 || s.copied[0] != got {
 		t.Errorf("copied %q, printed %q", s.copied, got)
 	}
-	// The detailed recorder gets the whole story, without the password.
+	// The detailed recorder gets the whole story (the password too, so it
+	// can tell a protected upload from an open one).
 	if len(rec.got) != 1 {
 		t.Fatalf("RecordUpload called %d times", len(rec.got))
 	}
 	r := rec.got[0]
 	abs, _ := filepath.Abs(paths[0])
 	if r.Path != abs || r.URL != f.URL || r.FileID != f.ID || r.Name != f.Name || r.Server != s.srv.URL || r.Size != 100 ||
-		r.Options.Format != "uuid" || r.Options.Folder != folder.ID || r.Options.Password != "" || r.DeletesAt == "" || r.Time.IsZero() {
+		r.Options.Format != "uuid" || r.Options.Folder != folder.ID || r.Options.Password != "s3cret" || r.DeletesAt == "" || r.Time.IsZero() {
 		t.Errorf("recorded %+v", r)
 	}
 }
