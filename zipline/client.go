@@ -208,9 +208,18 @@ type originJar struct {
 }
 
 func (j *originJar) SetCookies(u *url.URL, cs []*http.Cookie) {
-	if sameOrigin(u, j.base) {
-		j.jar.SetCookies(u, cs)
+	if !sameOrigin(u, j.base) {
+		return
 	}
+	if u.Scheme == "http" {
+		// A server with returnHttpsUrls marks the cookie Secure even when
+		// reached over http (allowed by the user); it only ever goes back
+		// to this origin, so keep it usable.
+		for _, c := range cs {
+			c.Secure = false
+		}
+	}
+	j.jar.SetCookies(u, cs)
 }
 
 func (j *originJar) Cookies(u *url.URL) []*http.Cookie {

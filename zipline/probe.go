@@ -192,6 +192,13 @@ func (c *Client) Probe(ctx context.Context) (*ServerInfo, error) {
 			return info, nil
 		}
 	}
+	if pub.status >= 500 {
+		// Zipline or the proxy in front of it is broken: worth a retry,
+		// not a verdict on what the server is.
+		e := parseError(&http.Response{StatusCode: pub.status, Header: pub.header}, pub.body, c.token)
+		e.Method, e.Path = http.MethodGet, "/api/server/public"
+		return nil, fmt.Errorf("%s: %w", host, e)
+	}
 	hc, err := c.get(ctx, "/api/healthcheck", false)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach %s: %w", host, err)

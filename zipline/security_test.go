@@ -262,10 +262,6 @@ func TestNotZipline(t *testing.T) {
 			w.WriteHeader(404)
 			io.WriteString(w, `<html><script id="__NEXT_DATA__"></script></html>`)
 		},
-		"500 everywhere": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(500)
-			io.WriteString(w, "oops")
-		},
 	}
 	for name, h := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -281,6 +277,23 @@ func TestNotZipline(t *testing.T) {
 				t.Errorf("message %q", msg)
 			}
 		})
+	}
+}
+
+// TestProbeServerDown: a proxy's 502 is a retryable server error, not a
+// verdict that the URL is wrong.
+func TestProbeServerDown(t *testing.T) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(502)
+		io.WriteString(w, "<html><head><title>502 Bad Gateway</title></head></html>")
+	}))
+	defer ts.Close()
+	c, _ := zipline.NewClient(zipline.Options{Server: ts.URL})
+	_, err := c.Probe(ctxT(t))
+	wantIs(t, err, zipline.ErrServer)
+	if errors.Is(err, zipline.ErrNotZipline) || !zipline.Retryable(err) || !strings.Contains(err.Error(), "502 Bad Gateway") {
+		t.Errorf("Probe of a 502: %v", err)
 	}
 }
 
