@@ -40,10 +40,11 @@ const (
 )
 
 const (
-	// windowsBuffer is the ReadDirectoryChangesW buffer per watched folder
-	// (fsnotify's default is 64 KiB, which overflows on bursts). A no-op
+	// rootBuffer is the ReadDirectoryChangesW buffer of a watched folder's
+	// root (fsnotify's default, 64 KiB, overflows on bursts); subfolders
+	// keep the default, as each watch holds its own buffer. A no-op
 	// elsewhere.
-	windowsBuffer = 512 << 10
+	rootBuffer = 512 << 10
 	// rescanDelay gathers a run of watcher errors into one rescan.
 	rescanDelay = 250 * time.Millisecond
 	// retryEvery is how often folders in the error state are retried.
@@ -241,14 +242,15 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 	}
 	out := newWatchOutbox()
 	r := &watchRun{
-		w:        w,
-		fw:       fw,
-		out:      out,
-		watched:  map[string]bool{},
-		pending:  map[string]*watchPending{},
-		reported: map[string]reportedVersion{},
-		timer:    time.NewTimer(time.Hour),
-		maint:    time.NewTimer(time.Hour),
+		w:          w,
+		fw:         fw,
+		out:        out,
+		watched:    map[string]bool{},
+		pending:    map[string]*watchPending{},
+		reported:   map[string]reportedVersion{},
+		unreadable: map[string]bool{},
+		timer:      time.NewTimer(time.Hour),
+		maint:      time.NewTimer(time.Hour),
 	}
 	r.timer.Stop()
 	r.maint.Stop()
@@ -350,6 +352,9 @@ type watchRun struct {
 	rescan   bool // a rescan is due at the next maint tick
 	reported map[string]reportedVersion
 	sweepAt  int // len(reported) that triggers the next sweep
+	// unreadable holds files given up on for lack of permission; a chmod
+	// brings them back.
+	unreadable map[string]bool
 }
 
 // apply takes the configured folders, keeps the state of those that
@@ -425,6 +430,13 @@ func (r *watchRun) reconcile() {
 			r.unwatch(dir)
 		}
 	}
+	for path, p := range r.pending {
+		if f, ok := r.folderFor(path); !ok {
+			r.drop(p) // its folder is no longer watched
+		} else {
+			p.folder = f.Path
+		}
+	}
 	r.publish()
 	for _, s := range scans {
 		r.scan(s.f, s.since, false)
@@ -439,7 +451,7 @@ func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText,
 	case err == nil && !fi.IsDir():
 		return FolderError, f.Path + " is a file, not a folder; choose a folder to watch", ""
 	case err == nil:
-		if err := r.add(f.Path); err != nil {
+		if err := r.add(f.Path, true); err != nil {
 			return FolderError, explainWatchErr(err).Error(), ""
 		}
 		desired[f.Path] = true
@@ -450,7 +462,7 @@ func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText,
 			if dir == f.Path {
 				return nil
 			}
-			if err := r.add(dir); err != nil {
+			if err := r.add(dir, false); err != nil {
 				return explainWatchErr(err)
 			}
 			desired[dir] = true
@@ -473,7 +485,7 @@ func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText,
 			if err != nil || !pfi.IsDir() {
 				continue
 			}
-			if err := r.add(dir); err != nil {
+			if err := r.add(dir, false); err != nil {
 				return FolderError, "cannot watch " + dir + " for the folder to appear: " + explainWatchErr(err).Error(), ""
 			}
 			desired[dir] = true
@@ -488,12 +500,20 @@ func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText,
 	}
 }
 
-// add watches dir (idempotent).
-func (r *watchRun) add(dir string) error {
+// add watches dir (idempotent); a root gets the larger buffer, or the
+// default where the large one is refused (SMB shares take at most 64 KiB).
+func (r *watchRun) add(dir string, root bool) error {
 	if r.watched[dir] {
 		return nil
 	}
-	if err := r.fw.AddWith(dir, fsnotify.WithBufferSize(windowsBuffer)); err != nil {
+	var err error
+	if root {
+		err = r.fw.AddWith(dir, fsnotify.WithBufferSize(rootBuffer))
+	}
+	if !root || (err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission)) {
+		err = r.fw.Add(dir)
+	}
+	if err != nil {
 		return err
 	}
 	r.watched[dir] = true
@@ -612,9 +632,14 @@ func (r *watchRun) event(ev fsnotify.Event) {
 		return
 	}
 	// Chmod (and anything else) only prolongs the quiet time of a path
-	// already on its way.
+	// already on its way, or retries one that could not be read.
 	if p, ok := r.pending[path]; ok {
 		r.touch(path, p.folder, r.w.debounce)
+	} else if r.unreadable[path] {
+		delete(r.unreadable, path)
+		if f, ok := r.folderFor(path); ok {
+			r.touch(path, f.Path, r.w.debounce)
+		}
 	}
 }
 
@@ -647,7 +672,7 @@ func (r *watchRun) created(path string) {
 		// Add the new folder (and any folders already inside it) before
 		// reading it, then report what was written before the watch began.
 		werr := walkFolder(path, true, func(dir string) error {
-			return r.add(dir)
+			return r.add(dir, false)
 		}, func(p string, _ fs.FileInfo) {
 			r.touch(p, f.Path, r.w.debounce)
 		}, r.w.include)
@@ -670,6 +695,7 @@ func (r *watchRun) gone(path string) {
 		r.drop(p)
 	}
 	delete(r.reported, path)
+	delete(r.unreadable, path)
 	if !r.watched[path] {
 		return
 	}
@@ -719,6 +745,7 @@ func (r *watchRun) touch(path, folder string, wait time.Duration) {
 	}
 	p.seen = false
 	p.waits = 0
+	delete(r.unreadable, path)
 	r.schedule(p, time.Now().Add(wait))
 }
 
@@ -813,9 +840,17 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 	r.out.push(Detected{Path: p.path, Folder: p.folder, Size: size, ModTime: mod})
 }
 
-// retry checks p again later, backing off while it stays unreadable.
+// retry checks p again later, backing off while it stays in use. A file
+// we may not read is given up after a few tries (its next change or chmod
+// brings it back); one still being written is never given up.
 func (r *watchRun) retry(p *watchPending, now time.Time, err error) {
 	p.waits++
+	if errors.Is(err, fs.ErrPermission) && p.waits >= 5 {
+		r.w.log.Warn("cannot read a file in a watched folder; skipping it until it changes", "path", p.path, "err", err)
+		r.unreadable[p.path] = true
+		r.drop(p)
+		return
+	}
 	wait := min(r.w.settle<<min(p.waits, 10), maxRecheck)
 	lvl := slog.LevelDebug
 	if p.waits == 10 {
