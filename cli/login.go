@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -104,6 +105,10 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	if f.caFile != "" {
 		if _, err := os.Stat(f.caFile); err != nil {
 			return usageError(env, loginCmd, "--ca-file: %v", err)
+		}
+		// Saved in the settings and used from any folder later.
+		if abs, err := filepath.Abs(f.caFile); err == nil {
+			f.caFile = abs
 		}
 	}
 	// Token or password?

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -242,4 +243,29 @@ func TestLoginWithoutKeyring(t *testing.T) {
 			t.Error("signed in although the token could not be kept")
 		}
 	}
+}
+
+func TestLoginPrivateCA(t *testing.T) {
+	srv := ziplinetest.NewServer(ziplinetest.Config{TLS: true, LoginRateLimit: ziplinetest.RateLimit{Off: true}})
+	t.Cleanup(srv.Close)
+	srv.AddUser("alice", "hunter2", ziplinetest.RoleUser)
+	te := newTestEnv(t, "hunter2\n", nil)
+	code := te.run("login", "--server", srv.URL, "--username", "alice", "--password-stdin")
+	if code != ExitFailure || !strings.Contains(te.err.String(), "--ca-file") {
+		t.Fatalf("untrusted certificate: exit %d, stderr %q", code, te.err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, srv.CertPEM(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	te = newTestEnv(t, "hunter2\n", nil)
+	if code := te.run("login", "--server", srv.URL, "--username", "alice", "--password-stdin", "--ca-file", ca); code != ExitOK {
+		t.Fatalf("with --ca-file: exit %d, stderr %q", code, te.err)
+	}
+	cfg, _ := auth.LoadConfig(te.Paths.ConfigFile())
+	if cfg.CAFile != ca {
+		t.Errorf("config caFile = %q, want %q", cfg.CAFile, ca)
+	}
+	// Later commands use the saved CA file.
+	checkSignedIn(t, te, srv)
 }
