@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -51,8 +52,12 @@ func (a *AuthAccount) Client(ctx context.Context) (*zipline.Client, error) {
 		return nil, err
 	}
 	creds, err := auth.Resolve(ctx, auth.Overrides{}, cfg, a.store)
-	if err != nil {
+	if errors.Is(err, auth.ErrNotSignedIn) {
+		// No token: for the engine, the same as a rejected one.
 		return nil, fmt.Errorf("%w: %w", zipline.ErrUnauthorized, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	return auth.NewClient(creds, cfg)
 }

@@ -208,6 +208,8 @@ func (u *UI) checkToken() {
 				u.log.Warn("check saved token", "err", err)
 				if isUnauthorized(err) {
 					u.setAuthFailed()
+				} else if u.ctx.Err() == nil {
+					u.drop.note("Could not check the saved sign-in: " + u.opts.Account.Explain(err))
 				}
 				u.refreshTray()
 				return
