@@ -243,12 +243,13 @@ func newHistoryRow() fyne.CanvasObject {
 	}
 	return container.NewBorder(nil, nil,
 		container.NewGridWrap(fyne.NewSquareSize(thumbSize), thumb), buttons,
-		container.NewVBox(name, link, when))
+		container.NewVBox(container.NewBorder(nil, nil, nil, when, name), link))
 }
 
 func (q *queueWindow) bindHistory(r Record, row *fyne.Container) {
 	text := row.Objects[0].(*fyne.Container)
-	name, link, when := text.Objects[0].(*widget.Label), text.Objects[1].(*widget.Hyperlink), text.Objects[2].(*widget.Label)
+	first := text.Objects[0].(*fyne.Container)
+	name, when, link := first.Objects[0].(*widget.Label), first.Objects[1].(*widget.Label), text.Objects[1].(*widget.Hyperlink)
 	thumb := row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Image)
 	buttons := row.Objects[2].(*fyne.Container).Objects
 	copyBtn, openBtn, showBtn, delBtn := buttons[0].(*widget.Button), buttons[1].(*widget.Button), buttons[2].(*widget.Button), buttons[3].(*widget.Button)
