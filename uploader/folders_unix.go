@@ -5,21 +5,46 @@ package uploader
 import (
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // defaultFolders: GNOME 42+ and KDE Spectacle (Plasma 6) save to
 // Pictures/Screenshots, with Pictures taken from user-dirs.dirs (localised,
-// e.g. ~/Bilder).
+// e.g. ~/Bilder). GNOME Shell also translates "Screenshots"
+// (~/Bilder/Bildschirmfotos); Spectacle does not. The one that exists wins;
+// if both or neither do, GNOME's on a GNOME desktop. The other is listed
+// as an alternative when it exists.
 func defaultFolders() []DefaultFolder {
 	home, err := os.UserHomeDir()
 	if err != nil || home == "" {
 		return nil
 	}
 	pics, src := linuxPicturesDir(home)
-	return []DefaultFolder{{
-		Path:   filepath.Join(pics, "Screenshots"),
-		Source: "GNOME / KDE Spectacle (" + src + ")",
-	}}
+	english := DefaultFolder{Path: filepath.Join(pics, "Screenshots"), Source: "GNOME / KDE Spectacle (" + src + ")"}
+	name, ok := translate("gnome-shell", "Screenshots")
+	if !ok || name == "Screenshots" || strings.ContainsAny(name, `/\`) || name == "." || name == ".." {
+		return []DefaultFolder{english}
+	}
+	local := DefaultFolder{
+		Path:   filepath.Join(pics, name),
+		Source: "GNOME (" + strings.Replace(src, "/Screenshots", "/"+name, 1) + `, GNOME Shell's translation of "Screenshots")`,
+	}
+	english.Source = "KDE Spectacle (" + src + ")"
+	localOK, englishOK := isDir(local.Path), isDir(english.Path)
+	gnome := strings.Contains(strings.ToUpper(os.Getenv("XDG_CURRENT_DESKTOP")), "GNOME")
+	first, second, secondOK := english, local, localOK
+	if (localOK && !englishOK) || (localOK == englishOK && gnome) {
+		first, second, secondOK = local, english, englishOK
+	}
+	if secondOK {
+		return []DefaultFolder{first, second}
+	}
+	return []DefaultFolder{first}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
 }
 
 // linuxPicturesDir finds the Pictures folder the way xdg-user-dir does.

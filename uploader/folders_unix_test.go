@@ -3,10 +3,18 @@
 package uploader
 
 import (
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
 )
+
+// noCatalogues keeps the machine's translations out of a test.
+func noCatalogues(t *testing.T) {
+	old := localeDirs
+	localeDirs = func() []string { return nil }
+	t.Cleanup(func() { localeDirs = old })
+}
 
 func TestDefaultFoldersLinux(t *testing.T) {
 	for _, c := range []struct {
@@ -28,6 +36,7 @@ func TestDefaultFoldersLinux(t *testing.T) {
 		{"file wins over environment", `XDG_PICTURES_DIR="$HOME/Fotos"`, "/env/pics", "Fotos/Screenshots", "XDG_PICTURES_DIR/Screenshots from user-dirs.dirs"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			noCatalogues(t)
 			home := t.TempDir()
 			t.Setenv("HOME", home)
 			t.Setenv("XDG_CONFIG_HOME", "")
@@ -54,6 +63,7 @@ func TestDefaultFoldersLinux(t *testing.T) {
 }
 
 func TestDefaultFoldersXDGConfigHome(t *testing.T) {
+	noCatalogues(t)
 	home, conf := t.TempDir(), t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_CONFIG_HOME", conf)
@@ -62,5 +72,117 @@ func TestDefaultFoldersXDGConfigHome(t *testing.T) {
 	got := DefaultFolders()
 	if len(got) != 1 || got[0].Path != filepath.Join(home, "Obrazy", "Screenshots") {
 		t.Fatalf("got %+v", got)
+	}
+}
+
+// writeMo writes a little-endian GNU .mo catalogue.
+func writeMo(t *testing.T, path string, msgs map[string]string) {
+	t.Helper()
+	var ids, strs []string
+	for k, v := range msgs {
+		ids, strs = append(ids, k), append(strs, v)
+	}
+	n := uint32(len(ids))
+	origAt, transAt := uint32(28), uint32(28+8*n)
+	data := 28 + 16*n
+	b := make([]byte, data)
+	le := binary.LittleEndian
+	le.PutUint32(b[0:], 0x950412de)
+	le.PutUint32(b[8:], n)
+	le.PutUint32(b[12:], origAt)
+	le.PutUint32(b[16:], transAt)
+	put := func(table, i uint32, s string) {
+		le.PutUint32(b[table+8*i:], uint32(len(s)))
+		le.PutUint32(b[table+8*i+4:], uint32(len(b)))
+		b = append(b, s...)
+		b = append(b, 0)
+	}
+	for i := range ids {
+		put(origAt, uint32(i), ids[i])
+		put(transAt, uint32(i), strs[i])
+	}
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDefaultFoldersGnomeLocalised(t *testing.T) {
+	loc := t.TempDir()
+	writeMo(t, filepath.Join(loc, "de", "LC_MESSAGES", "gnome-shell.mo"), map[string]string{
+		"Screenshot": "Bildschirmfoto", "Screenshots": "Bildschirmfotos",
+	})
+	old := localeDirs
+	localeDirs = func() []string { return []string{filepath.Join(t.TempDir(), "none"), loc} }
+	t.Cleanup(func() { localeDirs = old })
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("XDG_PICTURES_DIR", "")
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", "")
+	t.Setenv("LC_MESSAGES", "")
+	t.Setenv("LANG", "de_DE.UTF-8")
+	t.Setenv("XDG_CURRENT_DESKTOP", "ubuntu:GNOME")
+	os.MkdirAll(filepath.Join(home, ".config"), 0o755)
+	os.WriteFile(filepath.Join(home, ".config", "user-dirs.dirs"), []byte(`XDG_PICTURES_DIR="$HOME/Bilder"`+"\n"), 0o644)
+	local, english := filepath.Join(home, "Bilder", "Bildschirmfotos"), filepath.Join(home, "Bilder", "Screenshots")
+
+	got := DefaultFolders()
+	if len(got) != 1 || got[0].Path != local {
+		t.Fatalf("GNOME, nothing exists yet: %+v, want %s", got, local)
+	}
+	t.Setenv("XDG_CURRENT_DESKTOP", "KDE")
+	if got := DefaultFolders(); len(got) != 1 || got[0].Path != english {
+		t.Fatalf("KDE, nothing exists yet: %+v, want %s", got, english)
+	}
+	os.MkdirAll(local, 0o755)
+	if got := DefaultFolders(); len(got) != 1 || got[0].Path != local {
+		t.Fatalf("KDE, only GNOME's exists: %+v", got)
+	}
+	os.MkdirAll(english, 0o755)
+	if got := DefaultFolders(); len(got) != 2 || got[0].Path != english || got[1].Path != local {
+		t.Fatalf("KDE, both exist: %+v", got)
+	}
+	t.Setenv("LANG", "C.UTF-8")
+	if got := DefaultFolders(); len(got) != 1 || got[0].Path != english {
+		t.Fatalf("C locale: %+v", got)
+	}
+	t.Setenv("LANG", "fr_FR.UTF-8")
+	t.Setenv("LANGUAGE", "de:fr")
+	if got := DefaultFolders(); len(got) != 2 {
+		t.Fatalf("LANGUAGE list: %+v", got)
+	}
+}
+
+func TestLocaleVariants(t *testing.T) {
+	got := localeVariants("de_DE.UTF-8@euro")
+	want := []string{"de_DE@euro", "de_DE", "de@euro", "de"}
+	if len(got) != len(want) {
+		t.Fatalf("got %q", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	if got := localeVariants("pt"); len(got) != 1 || got[0] != "pt" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestMoLookupRejectsGarbage(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.mo")
+	os.WriteFile(p, []byte("not a catalogue at all, just text"), 0o644)
+	if _, ok := moLookup(p, "Screenshots"); ok {
+		t.Fatal("garbage parsed")
+	}
+	b := make([]byte, 28)
+	binary.LittleEndian.PutUint32(b, 0x950412de)
+	binary.LittleEndian.PutUint32(b[8:], 1000) // entries past the end
+	binary.LittleEndian.PutUint32(b[12:], 28)
+	os.WriteFile(p, b, 0o644)
+	if _, ok := moLookup(p, "Screenshots"); ok {
+		t.Fatal("truncated catalogue parsed")
 	}
 }

@@ -259,18 +259,25 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 		defer close(delivered)
 		out.run(ready)
 	}()
-	// Drain the fsnotify error channel's sender too: Close waits for the
-	// reader goroutine, which may be blocked sending to us.
+	// Keep reading while closing: Close waits for fsnotify's reader
+	// goroutine, which may be blocked sending to us.
 	defer func() {
 		r.timer.Stop()
 		r.maint.Stop()
 		closed := make(chan struct{})
 		go func() { fw.Close(); close(closed) }()
+		evs, errs := fw.Events, fw.Errors
 	drain:
 		for {
 			select {
-			case <-fw.Events:
-			case <-fw.Errors:
+			case _, ok := <-evs:
+				if !ok {
+					evs = nil
+				}
+			case _, ok := <-errs:
+				if !ok {
+					errs = nil
+				}
 			case <-closed:
 				break drain
 			}
@@ -281,6 +288,10 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 
 	if w.testFS != nil {
 		w.testFS(fw)
+	}
+	select {
+	case <-w.changed: // apply reads the folders anyway
+	default:
 	}
 	r.apply()
 	for {
