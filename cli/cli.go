@@ -60,6 +60,9 @@ func IsCommand(args []string) bool {
 		return false
 	}
 	a := args[0]
+	if strings.HasPrefix(a, "-psn_") {
+		return false // macOS Finder's process serial number: a GUI launch
+	}
 	if a == "help" || strings.HasPrefix(a, "-") {
 		return true
 	}

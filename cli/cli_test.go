@@ -62,6 +62,7 @@ func TestIsCommand(t *testing.T) {
 		{[]string{"--help"}, true},
 		{[]string{"-h"}, true},
 		{[]string{"--version"}, true},
+		{[]string{"-psn_0_12345"}, false},
 	} {
 		if got := IsCommand(tc.args); got != tc.want {
 			t.Errorf("IsCommand(%q) = %v, want %v", tc.args, got, tc.want)

@@ -1,3 +1,5 @@
+//go:build unix
+
 package cli_test
 
 // End-to-end tests: the real command-line binary (built once, CGO_ENABLED=0
