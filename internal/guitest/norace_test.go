@@ -1,0 +1,5 @@
+//go:build !race
+
+package guitest
+
+const raceEnabled = false

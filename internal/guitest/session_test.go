@@ -1,0 +1,478 @@
+package guitest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/godbus/dbus/v5"
+
+	"github.com/zipline-tray/zipline-tray/internal/traytest"
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+// Test account on the fake server.
+const (
+	testUser     = "alice"
+	testPassword = "correct horse battery"
+)
+
+// needDesktop skips unless the test runs inside scripts/testenv.sh (which
+// `make test` uses) with the tools the tests drive the app with.
+func needDesktop(t *testing.T) {
+	t.Helper()
+	if os.Getenv("ZIPLINE_TRAY_REAL_KEYRING") == "" {
+		t.Skip("GUI end-to-end test: run it inside scripts/testenv.sh (make test), which provides a display, a session bus and a keyring")
+	}
+	if os.Getenv("DISPLAY") == "" {
+		t.Fatal("inside testenv but DISPLAY is not set: is Xvfb installed? (make deps)")
+	}
+	for _, tool := range []string{"dbus-daemon", "gnome-keyring-daemon", "xdotool", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("GUI tests need %s (make deps installs it): %v", tool, err)
+		}
+	}
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+	buildDir  string
+)
+
+// TestMain removes the built binary at the end.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// binary builds the real zipline-tray once per test run (or uses
+// $ZIPLINE_TRAY_TEST_BIN), with the race
+// detector when the tests have it, so the app's own data races fail the
+// test and the build reuses the cache of `go test -race`.
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if p := os.Getenv("ZIPLINE_TRAY_TEST_BIN"); p != "" {
+			binPath, buildErr = filepath.Abs(p) // a binary built elsewhere
+			return
+		}
+		buildDir, buildErr = os.MkdirTemp("", "guitest-bin-")
+		if buildErr != nil {
+			return
+		}
+		binPath = filepath.Join(buildDir, "zipline-tray")
+		args := []string{"build", "-tags", "migrated_fynedo", "-o", binPath}
+		if raceEnabled {
+			args = append(args, "-race")
+		}
+		args = append(args, ".")
+		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+		if _, err := os.Stat(gobin); err != nil {
+			gobin = "go"
+		}
+		cmd := exec.Command(gobin, args...)
+		cmd.Dir = filepath.Join("..", "..")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// session is a private desktop session: temporary home, its own session
+// bus with an unlocked gnome-keyring, and the fake tray host and
+// notification server on that bus. The X display is the one testenv
+// started.
+type session struct {
+	t    *testing.T
+	dir  string
+	bus  *traytest.Bus
+	host *traytest.Host
+	env  []string
+	bin  string
+}
+
+func newSession(t *testing.T) *session {
+	t.Helper()
+	needDesktop(t)
+	s := &session{t: t, dir: t.TempDir(), bin: binary(t)}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	bus, err := traytest.NewBus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.bus = bus
+	t.Cleanup(func() { bus.Close() }) // also ends gnome-keyring-daemon, which quits with its bus
+
+	dirs := map[string]string{
+		"HOME":              "home",
+		"XDG_CONFIG_HOME":   "home/.config",
+		"XDG_DATA_HOME":     "home/.local/share",
+		"XDG_STATE_HOME":    "home/.local/state",
+		"XDG_CACHE_HOME":    "home/.cache",
+		"XDG_RUNTIME_DIR":   "run",
+		"ZIPLINE_TRAY_HOME": "profile",
+	}
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if _, mine := dirs[k]; mine || k == "DBUS_SESSION_BUS_ADDRESS" || strings.HasPrefix(k, "ZIPLINE_") {
+			continue
+		}
+		s.env = append(s.env, kv)
+	}
+	for k, rel := range dirs {
+		p := filepath.Join(s.dir, rel)
+		if err := os.MkdirAll(p, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		s.env = append(s.env, k+"="+p)
+	}
+	s.env = append(s.env, "DBUS_SESSION_BUS_ADDRESS="+bus.Address)
+
+	// A real Secret Service on the private bus, unlocked, as testenv does.
+	kr := exec.Command("gnome-keyring-daemon", "--unlock", "--components=secrets")
+	kr.Env = s.env
+	kr.Stdin = strings.NewReader("testpass")
+	if out, err := kr.CombinedOutput(); err != nil {
+		t.Fatalf("gnome-keyring-daemon: %v\n%s", err, out)
+	}
+
+	host, err := traytest.StartAddress(bus.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.host = host
+	t.Cleanup(func() { host.Close() })
+	if err := waitName(ctx, host.Conn(), "org.freedesktop.secrets"); err != nil {
+		t.Fatalf("keyring on the private bus: %v", err)
+	}
+	return s
+}
+
+func (s *session) path(rel string) string { return filepath.Join(s.dir, rel) }
+
+// waitName waits until someone owns name on the bus.
+func waitName(ctx context.Context, conn *dbus.Conn, name string) error {
+	return poll(ctx, "bus name "+name, func() (bool, error) {
+		var has bool
+		err := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, name).Store(&has)
+		return has, err
+	})
+}
+
+// poll calls check every 50 ms until it reports true or ctx ends; the
+// last error is in the timeout message.
+func poll(ctx context.Context, what string, check func() (bool, error)) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	var last error
+	for {
+		ok, err := check()
+		if ok {
+			return nil
+		}
+		if err != nil {
+			last = err
+		}
+		select {
+		case <-ctx.Done():
+			if last != nil {
+				return fmt.Errorf("waiting for %s: %w (last error: %v)", what, context.Cause(ctx), last)
+			}
+			return fmt.Errorf("waiting for %s: %w", what, context.Cause(ctx))
+		case <-t.C:
+		}
+	}
+}
+
+// fakeServer starts a fake Zipline with the test user.
+func fakeServer(t *testing.T) *ziplinetest.Server {
+	t.Helper()
+	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	t.Cleanup(srv.Close)
+	srv.AddUser(testUser, testPassword, ziplinetest.RoleUser)
+	return srv
+}
+
+// run runs the binary as a CLI command in the session and returns its
+// output; it fails the test on a non-zero exit.
+func (s *session) run(stdin string, args ...string) string {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd.Env = s.env
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		s.t.Fatalf("zipline-tray %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// login signs the session's profile in to srv with the CLI.
+func (s *session) login(srv *ziplinetest.Server) {
+	s.t.Helper()
+	s.run(testPassword+"\n", "login", "--server", srv.URL, "--username", testUser, "--password-stdin")
+}
+
+// appProc is the running desktop app.
+type appProc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+// start runs the desktop app (no arguments) in the session, with extra
+// environment variables ("K=V"); the test's cleanup stops it and fails the
+// test if it reported a data race.
+func (s *session) start(env ...string) *appProc {
+	s.t.Helper()
+	cmd := exec.Command(s.bin)
+	cmd.Env = append(append([]string{}, s.env...), "ZIPLINE_TRAY_VERBOSE=1", "GORACE=exitcode=0")
+	cmd.Env = append(cmd.Env, env...)
+	out := &syncBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	a := &appProc{cmd: cmd, out: out, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(a.done) }()
+	t := s.t
+	t.Cleanup(func() {
+		a.stop()
+		ours, theirs := races(out.String())
+		for _, r := range theirs {
+			t.Logf("data race inside a dependency (not zipline-tray's code), ignored:\n%s", r)
+		}
+		for _, r := range ours {
+			t.Errorf("the app has a data race:\n%s", r)
+		}
+		if t.Failed() {
+			t.Logf("app output:\n%s", out)
+		}
+	})
+	return a
+}
+
+// races splits the race detector's reports in out into those touching
+// zipline-tray's code (an access in package main or the module) and those
+// wholly inside dependencies (fyne.io/systray has one between its menu
+// refresh and GetLayout, which any tray host's polling can hit).
+func races(out string) (ours, theirs []string) {
+	const start, sep = "WARNING: DATA RACE", "=================="
+	for {
+		i := strings.Index(out, start)
+		if i < 0 {
+			return ours, theirs
+		}
+		out = out[i:]
+		end := strings.Index(out, sep)
+		if end < 0 {
+			end = len(out)
+		}
+		report := out[:end]
+		out = out[end:]
+		if touchesOurCode(report) {
+			ours = append(ours, report)
+		} else {
+			theirs = append(theirs, report)
+		}
+	}
+}
+
+// touchesOurCode looks at the access stacks of a race report ("Write at",
+// "Previous read at"...), not at where the goroutines were created.
+func touchesOurCode(report string) bool {
+	inAccess := false
+	for _, line := range strings.Split(report, "\n") {
+		if line != "" && line[0] != ' ' && line[0] != '\t' {
+			inAccess = !strings.HasPrefix(line, "Goroutine ")
+			continue
+		}
+		l := strings.TrimSpace(line)
+		if inAccess && (strings.HasPrefix(l, "main.") || strings.HasPrefix(l, "github.com/zipline-tray/zipline-tray/")) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *appProc) pid() int { return a.cmd.Process.Pid }
+
+// stop ends the app: SIGTERM, then SIGKILL if it has not exited in 10 s.
+func (a *appProc) stop() {
+	select {
+	case <-a.done:
+		return
+	default:
+	}
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	timer := time.NewTimer(10 * time.Second)
+	defer timer.Stop()
+	select {
+	case <-a.done:
+	case <-timer.C:
+		a.cmd.Process.Kill()
+		<-a.done
+	}
+}
+
+// exited reports whether the app has exited.
+func (a *appProc) exited() bool {
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// xdotool runs xdotool on the test display.
+func xdotool(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "xdotool", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("xdotool %s: %w %s", strings.Join(args, " "), err, stderr.String())
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// visibleWindows lists the app's mapped windows by title.
+func (a *appProc) visibleWindows(ctx context.Context) (map[string]string, error) {
+	out, err := xdotool(ctx, "search", "--onlyvisible", "--pid", strconv.Itoa(a.pid()), "--name", ".")
+	if err != nil {
+		// xdotool exits 1 when nothing matches.
+		var ee *exec.ExitError
+		if errors.As(err, &ee) && ee.ExitCode() == 1 {
+			return map[string]string{}, nil
+		}
+		return nil, err
+	}
+	wins := map[string]string{}
+	for _, id := range strings.Fields(out) {
+		name, err := xdotool(ctx, "getwindowname", id)
+		if err != nil {
+			continue // closed meanwhile
+		}
+		wins[name] = id
+	}
+	return wins, nil
+}
+
+// waitWindow waits until the app shows a window titled title and returns
+// its X window id.
+func (a *appProc) waitWindow(ctx context.Context, title string) (string, error) {
+	var id string
+	var seen map[string]string
+	err := poll(ctx, fmt.Sprintf("window %q", title), func() (bool, error) {
+		if a.exited() {
+			return false, errors.New("the app exited")
+		}
+		wins, err := a.visibleWindows(ctx)
+		if err != nil {
+			return false, err
+		}
+		seen = wins
+		id = wins[title]
+		return id != "", nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("%w; visible windows: %v", err, keys(seen))
+	}
+	return id, nil
+}
+
+// waitNoWindow waits until the app shows no window titled title.
+func (a *appProc) waitNoWindow(ctx context.Context, title string) error {
+	return poll(ctx, fmt.Sprintf("window %q to close", title), func() (bool, error) {
+		wins, err := a.visibleWindows(ctx)
+		if err != nil {
+			return false, err
+		}
+		return wins[title] == "", nil
+	})
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// capture takes a PNG of window id (X window id as xdotool prints it).
+func capture(ctx context.Context, id, file string) (image.Image, error) {
+	out, err := exec.CommandContext(ctx, "import", "-window", id, file).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("import -window %s: %w\n%s", id, err, out)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", file, err)
+	}
+	return img, nil
+}
+
+// colours counts the distinct colours in img.
+func colours(img image.Image) int {
+	seen := map[[4]uint32]bool{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, a := img.At(x, y).RGBA()
+			seen[[4]uint32{r, g, bl, a}] = true
+		}
+	}
+	return len(seen)
+}

@@ -1,0 +1,61 @@
+package guitest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/internal/traytest"
+)
+
+const menuSignOut = "Sign out"
+
+// typeKeys sends key presses to the focused window with xdotool (XTEST,
+// as a keyboard would).
+func typeKeys(ctx context.Context, t *testing.T, args ...string) {
+	t.Helper()
+	if _, err := xdotool(ctx, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A new user signs in through the window with the keyboard alone: server
+// address, username, password, Enter. The window closes, the tray menu
+// offers "Sign out", and the token is in the real keyring (the CLI in the
+// same session sees the account).
+func TestSignInThroughWindow(t *testing.T) {
+	s := newSession(t)
+	srv := fakeServer(t)
+	app := s.start()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	id, err := app.waitWindow(ctx, titleSignIn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typeKeys(ctx, t, "windowfocus", "--sync", id)
+	// Tab focuses the first field (the server address), then the next.
+	typeKeys(ctx, t, "key", "--clearmodifiers", "Tab")
+	typeKeys(ctx, t, "type", "--delay", "10", srv.URL)
+	typeKeys(ctx, t, "key", "Tab")
+	typeKeys(ctx, t, "type", "--delay", "10", testUser)
+	typeKeys(ctx, t, "key", "Tab")
+	typeKeys(ctx, t, "type", "--delay", "10", testPassword)
+	typeKeys(ctx, t, "key", "Return")
+
+	if err := app.waitNoWindow(ctx, titleSignIn); err != nil {
+		t.Fatal(err)
+	}
+	it, err := s.host.WaitItemPID(ctx, app.pid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool { return m.Find(menuSignOut) != nil }); err != nil {
+		t.Fatal(err)
+	}
+	if out := s.run("", "whoami"); !strings.Contains(out, testUser) {
+		t.Fatalf("whoami after signing in through the window:\n%s", out)
+	}
+}
