@@ -101,6 +101,7 @@ type FolderStatus struct {
 	State     string // FolderWatching, FolderWaiting or FolderError
 	Err       string // why, for FolderError (or a partial problem while watching)
 	Since     time.Time
+	Parent    string // FolderWaiting: the existing ancestor watched meanwhile
 }
 
 // Watcher reports files that appear or change in folders once they are
@@ -543,7 +544,7 @@ func (r *watchRun) unwatch(dir string) {
 func (r *watchRun) publish() {
 	st := make([]FolderStatus, len(r.folders))
 	for i, f := range r.folders {
-		st[i] = FolderStatus{Path: f.Path, Recursive: f.Recursive, State: f.state, Err: f.err, Since: f.since}
+		st[i] = FolderStatus{Path: f.Path, Recursive: f.Recursive, State: f.state, Err: f.err, Since: f.since, Parent: f.waitOn}
 	}
 	r.w.mu.Lock()
 	r.w.status = st

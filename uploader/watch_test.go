@@ -547,3 +547,141 @@ func TestScanFolder(t *testing.T) {
 		t.Errorf("missing folder: %v", err)
 	}
 }
+
+func TestWatchReadyIsSerialAndSlowCallbackLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	w, err := NewWatcher(WatcherConfig{Folders: []WatchFolder{{Path: dir}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	inFlight, maxInFlight := 0, 0
+	seen := map[string]int{}
+	release := make(chan struct{})
+	ready := func(d Detected) {
+		mu.Lock()
+		inFlight++
+		maxInFlight = max(maxInFlight, inFlight)
+		seen[d.Path]++
+		first := len(seen) == 1
+		mu.Unlock()
+		if first {
+			<-release // block the callback while the rest of the burst settles
+		}
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx, ready) }()
+	wtWait(t, 5*time.Second, "watching", func() bool { return w.Status()[0].State == FolderWatching })
+	const n = 100
+	for i := 0; i < n; i++ {
+		wtWrite(t, filepath.Join(dir, fmt.Sprintf("s%03d.png", i)), 10)
+	}
+	wtWait(t, 5*time.Second, "first callback", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == 1
+	})
+	// The watcher keeps working while the callback blocks: a later write
+	// and its events are still taken in (the outbox holds the results).
+	wtWrite(t, filepath.Join(dir, "while-blocked.png"), 10)
+	close(release)
+	wtWait(t, 10*time.Second, "all files", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(seen) == n+1
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if maxInFlight != 1 {
+		t.Errorf("ready ran %d at once", maxInFlight)
+	}
+	for p, c := range seen {
+		if c != 1 {
+			t.Errorf("%s reported %d times", p, c)
+		}
+	}
+	// Run is over: nothing more is reported.
+	if err := w.Run(context.Background(), nil); err == nil {
+		t.Error("Run with a nil callback accepted")
+	}
+}
+
+func TestWatchRunTwice(t *testing.T) {
+	w, _ := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: t.TempDir()}}})
+	if err := w.Run(context.Background(), func(Detected) {}); err == nil {
+		t.Fatal("second concurrent Run accepted")
+	}
+}
+
+func TestWatchMissingFolderCreatedStepByStep(t *testing.T) {
+	base := t.TempDir()
+	target := filepath.Join(base, "a", "b", "c")
+	w, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: target, Recursive: true}}})
+	since := w.Status()[0].Since
+	if p := w.Status()[0].Parent; p != base {
+		t.Fatalf("watching %s for the folder to appear, want %s", p, base)
+	}
+	for _, d := range []string{"a", "a/b"} {
+		dir := filepath.Join(base, d)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// Each step moves the watch down; the folder is still missing.
+		wtWait(t, 5*time.Second, "the watch to move to "+dir, func() bool {
+			st := w.Status()[0]
+			return st.State == FolderWaiting && st.Since.Equal(since) && st.Parent == dir
+		})
+	}
+	if err := os.Mkdir(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sub := filepath.Join(target, "sub")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(sub, "x.webp")
+	wtWrite(t, p, 10)
+	wtWait(t, 5*time.Second, "file in the new folder's subfolder", func() bool { return rec.count(p) == 1 })
+	st := w.Status()[0]
+	if st.State != FolderWatching || !st.Since.After(since) || st.Parent != "" {
+		t.Fatalf("status %+v", st)
+	}
+}
+
+func TestWatchRecursionToggledLive(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "sub")
+	os.Mkdir(sub, 0o755)
+	w, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}})
+	p1 := filepath.Join(sub, "one.png")
+	wtWrite(t, p1, 10)
+	wtSentinel(t, rec, dir)
+	if rec.count(p1) != 0 {
+		t.Fatal("subfolder watched while not recursive")
+	}
+	if err := w.SetFolders([]WatchFolder{{Path: dir, Recursive: true}}); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 5*time.Second, "recursive status", func() bool { return w.Status()[0].Recursive })
+	p2 := filepath.Join(sub, "two.png")
+	wtWrite(t, p2, 10)
+	wtWait(t, 5*time.Second, "file in subfolder", func() bool { return rec.count(p2) == 1 })
+	if err := w.SetFolders([]WatchFolder{{Path: dir}}); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 5*time.Second, "flat status", func() bool { return !w.Status()[0].Recursive })
+	p3 := filepath.Join(sub, "three.png")
+	wtWrite(t, p3, 10)
+	wtSentinel(t, rec, dir)
+	if rec.count(p3) != 0 {
+		t.Fatal("subfolder still watched after recursion was turned off")
+	}
+}
