@@ -521,7 +521,7 @@ func TestE2EInteractiveLogin(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	waitFor("Username (leave empty to paste an API token instead): ")
+	waitFor("Username on " + srv.URL + " (leave empty to paste an API token instead): ")
 	io.WriteString(stdin, "hana\n")
 	waitFor("Password for hana at " + srv.URL + ": ")
 	io.WriteString(stdin, "pw-hana\n")

@@ -117,7 +117,7 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 		if !env.StdinIsTerminal {
 			return usageError(env, loginCmd, "no terminal to ask on: pass --username NAME --password-stdin, or --token-stdin")
 		}
-		f.username, err = env.prompt("Username (leave empty to paste an API token instead): ")
+		f.username, err = env.prompt("Username on " + server + " (leave empty to paste an API token instead): ")
 		if err != nil {
 			return usageError(env, loginCmd, "no username given")
 		}
