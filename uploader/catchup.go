@@ -2,6 +2,7 @@ package uploader
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -59,14 +60,55 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- w.Run(ctx, func(d Detected) {
-			_, _, err := e.Add(d.Path, AddOptions{Source: SourceWatch, Folder: d.Folder, Size: d.Size, ModTime: d.ModTime})
-			if err != nil {
-				e.log.Error("queue a detected file", "path", d.Path, "err", err)
+
+	// The watcher hands files over one at a time; they are gathered and
+	// recorded together, so a burst of 500 costs a few disk syncs, not 500.
+	// A file handed over but not yet recorded at a crash is older than no
+	// mark (see markSlack) and is caught up on the next start.
+	var mu sync.Mutex
+	var pending []addReq
+	wake := make(chan struct{}, 1)
+	ready := func(d Detected) {
+		mu.Lock()
+		pending = append(pending, addReq{d.Path, AddOptions{Source: SourceWatch, Folder: d.Folder, Size: d.Size, ModTime: d.ModTime}})
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	commit := func() {
+		mu.Lock()
+		batch := pending
+		pending = nil
+		mu.Unlock()
+		if len(batch) == 0 {
+			return
+		}
+		for i, r := range e.addMany(batch) {
+			if r.err != nil {
+				e.log.Error("queue a detected file", "path", batch[i].path, "err", r.err)
 			}
-		})
+		}
+	}
+	errc := make(chan error, 1)
+	runDone := make(chan struct{})
+	go func() {
+		defer close(runDone)
+		errc <- w.Run(ctx, ready)
+	}()
+	intakeDone := make(chan struct{})
+	go func() {
+		defer close(intakeDone)
+		for {
+			select {
+			case <-wake:
+				commit()
+			case <-runDone:
+				commit() // Run handed over everything that settled
+				return
+			}
+		}
 	}()
 	every := ac.MarkEvery
 	if every <= 0 {
@@ -77,6 +119,7 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	for {
 		select {
 		case err := <-errc:
+			<-intakeDone
 			if ctx.Err() != nil {
 				return nil
 			}

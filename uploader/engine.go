@@ -102,7 +102,11 @@ type Engine struct {
 	gate     time.Time // 429: no upload starts before this
 	gateSaid bool
 	closing  bool
-	offline  bool // serving one control request without running (Do)
+	// finishing counts finished uploads whose record is not on disk yet
+	// (the committer writes them in groups).
+	finishing int
+	commit    committer
+	offline   bool // serving one control request without running (Do)
 }
 
 var (
@@ -179,6 +183,7 @@ func Open(cfg Config) (*Engine, error) {
 			return nil, err
 		}
 	}
+	e.commit.start(e)
 	e.wg.Add(1)
 	go e.dispatch()
 	return e, nil
@@ -212,6 +217,7 @@ func (e *Engine) Close() error {
 		<-done
 	}
 	e.stopWork()
+	e.commit.stop()
 	if e.clip != nil {
 		e.clip.close()
 	}
@@ -242,69 +248,140 @@ type AddOptions struct {
 // returns its item. added is false when the same file was already queued or
 // uploaded (then the earlier item is returned).
 func (e *Engine) Add(path string, o AddOptions) (it Item, added bool, err error) {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
-	}
-	if o.Size == 0 && o.ModTime.IsZero() {
-		fi, err := os.Stat(abs)
-		if err != nil {
-			return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
-		}
-		if !fi.Mode().IsRegular() {
-			return Item{}, false, fmt.Errorf("queue %s: not a regular file", path)
-		}
-		o.Size, o.ModTime = fi.Size(), fi.ModTime()
-	}
-	if o.Source == "" {
-		o.Source = SourceUser
-	}
+	r := e.addMany([]addReq{{path, o}})[0]
+	return r.it, r.added, r.err
+}
+
+type addReq struct {
+	path string
+	o    AddOptions
+}
+
+type addRes struct {
+	it    Item
+	added bool
+	err   error
+}
+
+// addMany records several files in one transaction (a burst costs one disk
+// sync, not one per file).
+func (e *Engine) addMany(reqs []addReq) []addRes {
+	res := make([]addRes, len(reqs))
 	now := time.Now()
-	n := &Item{
-		Path: abs, Folder: o.Folder, Source: o.Source, Size: o.Size, ModTime: o.ModTime,
-		State: StateQueued, Added: now, Updated: now,
-	}
-	e.mu.Lock()
-	if e.closing {
-		e.mu.Unlock()
-		return Item{}, false, errors.New("queue " + path + ": the upload engine is shutting down")
-	}
-	// A file that changed while still waiting: one item, with the new
-	// version, not two uploads.
-	if !o.Force {
-		for id, it := range e.items {
-			if _, busy := e.running[id]; busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+	var fresh []*Item
+	var freshIdx []int
+	var force []bool
+	byPath := map[string]int{} // index in fresh, for a path seen twice in one batch
+	for i, r := range reqs {
+		abs, err := filepath.Abs(r.path)
+		if err != nil {
+			res[i].err = fmt.Errorf("queue %s: %w", r.path, err)
+			continue
+		}
+		o := r.o
+		if o.Size == 0 && o.ModTime.IsZero() {
+			fi, err := os.Stat(abs)
+			if err != nil {
+				res[i].err = fmt.Errorf("queue %s: %w", r.path, err)
 				continue
 			}
-			if it.Size != o.Size || !it.ModTime.Equal(o.ModTime) {
-				it.Size, it.ModTime, it.Updated = o.Size, o.ModTime, now
-				cp := *it
-				e.mu.Unlock()
-				if err := e.st.updateItem(&cp); err != nil {
-					return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
-				}
-				return cp, false, nil
+			if !fi.Mode().IsRegular() {
+				res[i].err = fmt.Errorf("queue %s: not a regular file", r.path)
+				continue
 			}
-			cp := *it
-			e.mu.Unlock()
-			return cp, false, nil
+			o.Size, o.ModTime = fi.Size(), fi.ModTime()
 		}
+		if o.Source == "" {
+			o.Source = SourceUser
+		}
+		if !o.Force {
+			if j, ok := byPath[abs]; ok {
+				fresh[j].Size, fresh[j].ModTime = o.Size, o.ModTime
+				res[i].err = errMerged
+				continue
+			}
+			if it, ok, err := e.coalesce(abs, o, now); ok || err != nil {
+				res[i] = addRes{it: it, err: err}
+				continue
+			}
+			byPath[abs] = len(fresh)
+		}
+		fresh = append(fresh, &Item{
+			Path: abs, Folder: o.Folder, Source: o.Source, Size: o.Size, ModTime: o.ModTime,
+			State: StateQueued, Added: now, Updated: now,
+		})
+		freshIdx = append(freshIdx, i)
+		force = append(force, o.Force)
 	}
-	e.mu.Unlock()
-	prev, err := e.st.addItem(n, o.Force)
-	if err != nil {
-		return Item{}, false, fmt.Errorf("queue %s: %w", path, err)
-	}
-	if prev != nil {
-		return *prev, false, nil
+	if len(fresh) == 0 {
+		return res
 	}
 	e.mu.Lock()
-	e.items[n.ID] = n
-	cp := *n
+	closing := e.closing
 	e.mu.Unlock()
-	e.ev.publish(Event{Type: EventQueued, Item: n.ID, Path: n.Path, Folder: n.Folder, Total: n.Size})
+	if closing {
+		for _, i := range freshIdx {
+			res[i].err = fmt.Errorf("queue %s: the upload engine is shutting down", reqs[i].path)
+		}
+		return res
+	}
+	prevs, err := e.st.addItems(fresh, force)
+	if err != nil {
+		for _, i := range freshIdx {
+			res[i].err = fmt.Errorf("queue %s: %w", reqs[i].path, err)
+		}
+		return res
+	}
+	var added []*Item
+	e.mu.Lock()
+	for k, n := range fresh {
+		i := freshIdx[k]
+		if prevs[k] != nil {
+			res[i] = addRes{it: *prevs[k]}
+			continue
+		}
+		e.items[n.ID] = n
+		res[i] = addRes{it: *n, added: true}
+		added = append(added, n)
+	}
+	e.mu.Unlock()
+	for _, n := range added {
+		e.ev.publish(Event{Type: EventQueued, Item: n.ID, Path: n.Path, Folder: n.Folder, Total: n.Size})
+	}
 	e.kick()
-	return cp, true, nil
+	for i := range res {
+		if res[i].err == errMerged { // same path twice in one batch: the later version won
+			res[i].err = nil
+		}
+	}
+	return res
+}
+
+var errMerged = errors.New("merged")
+
+// coalesce finds a waiting item for the same file: a file that changed
+// while it waited gets one upload, of its new version, not two.
+func (e *Engine) coalesce(abs string, o AddOptions, now time.Time) (Item, bool, error) {
+	e.mu.Lock()
+	for id, it := range e.items {
+		if _, busy := e.running[id]; busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+			continue
+		}
+		if it.Size == o.Size && it.ModTime.Equal(o.ModTime) {
+			cp := *it
+			e.mu.Unlock()
+			return cp, true, nil
+		}
+		it.Size, it.ModTime, it.Updated = o.Size, o.ModTime, now
+		cp := *it
+		e.mu.Unlock()
+		if err := e.st.updateItem(&cp); err != nil {
+			return Item{}, true, fmt.Errorf("queue %s: %w", abs, err)
+		}
+		return cp, true, nil
+	}
+	e.mu.Unlock()
+	return Item{}, false, nil
 }
 
 // Queue returns the items that are not finished (queued, uploading,
@@ -371,7 +448,7 @@ func (e *Engine) Retry(id ItemID) error {
 	e.mu.Lock()
 	it, ok := e.items[id]
 	if ok {
-		if _, busy := e.running[id]; busy {
+		if _, busy := e.running[id]; busy || it.State == StateUploading || it.State == StateProcessing {
 			e.mu.Unlock()
 			return fmt.Errorf("item %d is uploading", id)
 		}
@@ -441,6 +518,10 @@ func (e *Engine) Cancel(id ItemID) error {
 		e.mu.Unlock()
 		return nil
 	}
+	if it.State == StateUploading || it.State == StateProcessing {
+		e.mu.Unlock()
+		return fmt.Errorf("item %d is already uploaded; its link is being recorded", id)
+	}
 	it.State, it.Retrying, it.Reason, it.Updated = StateCancelled, false, "cancelled by the user", time.Now()
 	cp := *it
 	delete(e.items, id)
@@ -481,14 +562,14 @@ func (e *Engine) dispatch() {
 				e.gateSaid = false
 				e.ev.publish(Event{Type: EventResumed, Reason: "rate limit over"})
 			}
-			for len(e.running) < e.cfg.Concurrency {
+			for len(e.running) < e.cfg.Concurrency && e.finishing < e.cfg.Concurrency {
 				next := e.pickLocked(now)
 				if next == nil {
 					break
 				}
 				e.startLocked(next)
 			}
-			if len(e.running) < e.cfg.Concurrency {
+			if len(e.running) < e.cfg.Concurrency && e.finishing < e.cfg.Concurrency {
 				if t, ok := e.nextAttemptLocked(); ok {
 					wait = max(t.Sub(now), time.Millisecond)
 				}
@@ -566,11 +647,14 @@ type outcome struct {
 }
 
 func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
-	if err := e.st.putItem(&it); err != nil {
-		e.log.Error("record upload start", "path", it.Path, "err", err)
-	}
+	// "uploading" is not written to disk: after a crash it would go back to
+	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
 	out := e.upload(ctx, it, gen)
+	if out.history != nil || out.record != "" {
+		e.commit.handOff(e, out)
+		return
+	}
 	e.settle(out)
 }
 
@@ -578,17 +662,18 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
 // is on disk before it reaches the clipboard.
 func (e *Engine) settle(o outcome) {
 	o.it.Updated = time.Now()
-	var err error
-	if o.record != "" || o.history != nil {
-		err = e.st.finish(&o.it, o.record, o.rec, o.history)
-	} else {
-		err = e.st.putItem(&o.it)
-	}
-	if err != nil {
+	if err := e.st.putItem(&o.it); err != nil {
 		e.log.Error("record upload state", "path", o.it.Path, "state", o.it.State, "err", err)
 	}
 	e.mu.Lock()
 	delete(e.running, o.it.ID)
+	e.mu.Unlock()
+	e.announce(o)
+}
+
+// announce applies a recorded outcome in memory and tells everyone.
+func (e *Engine) announce(o outcome) {
+	e.mu.Lock()
 	if o.drop {
 		delete(e.items, o.it.ID)
 	} else if cur, ok := e.items[o.it.ID]; ok {
@@ -607,6 +692,78 @@ func (e *Engine) settle(o outcome) {
 		}
 	}
 	e.kick()
+}
+
+// committer writes finished uploads to disk in groups: one disk sync for
+// every upload that finished while the previous group was being written,
+// instead of one each. A worker hands its result over and its slot takes
+// the next file; at most Concurrency results wait, so a crash can lose the
+// record of at most 2×Concurrency uploads (they are uploaded again).
+type committer struct {
+	mu    sync.Mutex
+	queue []outcome
+	wake  chan struct{}
+	quit  chan struct{}
+	done  chan struct{}
+}
+
+func (c *committer) start(e *Engine) {
+	c.wake, c.quit, c.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go c.run(e)
+}
+
+func (c *committer) handOff(e *Engine, o outcome) {
+	o.it.Updated = time.Now()
+	e.mu.Lock()
+	delete(e.running, o.it.ID)
+	e.finishing++
+	e.mu.Unlock()
+	c.mu.Lock()
+	c.queue = append(c.queue, o)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	e.kick() // the slot is free
+}
+
+func (c *committer) run(e *Engine) {
+	defer close(c.done)
+	for {
+		c.mu.Lock()
+		batch := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		if len(batch) > 0 {
+			if err := e.st.finishMany(batch); err != nil {
+				e.log.Error("record finished uploads", "files", len(batch), "err", err)
+			}
+			e.mu.Lock()
+			e.finishing -= len(batch)
+			e.mu.Unlock()
+			for _, o := range batch { // in the order they finished: the clipboard ends on the last
+				e.announce(o)
+			}
+			continue
+		}
+		select {
+		case <-c.wake:
+		case <-c.quit:
+			c.mu.Lock()
+			empty := len(c.queue) == 0
+			c.mu.Unlock()
+			if empty {
+				return
+			}
+		}
+	}
+}
+
+// stop waits until every handed-over result is on disk.
+func (c *committer) stop() {
+	close(c.quit)
+	<-c.done
 }
 
 // upload does one attempt and decides what happens next.

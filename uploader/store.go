@@ -44,6 +44,11 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 	}
 	path := filepath.Join(stateDir, StoreFile)
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	if err == nil {
+		// Batch gathers the workers' concurrent commits; a short delay keeps
+		// a single upload from waiting on it.
+		db.MaxBatchDelay = 2 * time.Millisecond
+	}
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, ErrOwned
 	}
@@ -81,35 +86,43 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 	return b.Put(key, data)
 }
 
-// addItem records a new item, unless the same file (path, size, mtime) was
-// already queued and force is false: then it returns that item and false.
-func (s *store) addItem(it *Item, force bool) (existing *Item, err error) {
+// addItems records new items in one transaction. For an item whose force
+// is false and whose file (path, size, mtime) was queued before, nothing is
+// written and prev holds the earlier item.
+func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
+	prev = make([]*Item, len(its))
 	err = s.db.Update(func(tx *bolt.Tx) error {
 		items, paths := tx.Bucket(bucketItems), tx.Bucket(bucketPaths)
-		if !force {
-			if v := paths.Get([]byte(it.Path)); v != nil {
-				var m pathMark
-				if json.Unmarshal(v, &m) == nil && m.Size == it.Size && m.ModTime == it.ModTime.UnixNano() {
-					prev := &Item{ID: m.Item, Path: it.Path, State: StateDone}
-					if data := items.Get(itob(uint64(m.Item))); data != nil {
-						_ = json.Unmarshal(data, prev)
+		for k, it := range its {
+			prev[k] = nil
+			if !force[k] {
+				if v := paths.Get([]byte(it.Path)); v != nil {
+					var m pathMark
+					if json.Unmarshal(v, &m) == nil && m.Size == it.Size && m.ModTime == it.ModTime.UnixNano() {
+						p := &Item{ID: m.Item, Path: it.Path, State: StateDone}
+						if data := items.Get(itob(uint64(m.Item))); data != nil {
+							_ = json.Unmarshal(data, p)
+						}
+						prev[k] = p
+						continue
 					}
-					existing = prev
-					return nil
 				}
 			}
+			id, err := items.NextSequence()
+			if err != nil {
+				return err
+			}
+			it.ID = ItemID(id)
+			if err := putJSON(items, itob(id), it); err != nil {
+				return err
+			}
+			if err := putJSON(paths, []byte(it.Path), pathMark{Item: it.ID, Size: it.Size, ModTime: it.ModTime.UnixNano()}); err != nil {
+				return err
+			}
 		}
-		id, err := items.NextSequence()
-		if err != nil {
-			return err
-		}
-		it.ID = ItemID(id)
-		if err := putJSON(items, itob(id), it); err != nil {
-			return err
-		}
-		return putJSON(paths, []byte(it.Path), pathMark{Item: it.ID, Size: it.Size, ModTime: it.ModTime.UnixNano()})
+		return nil
 	})
-	return existing, err
+	return prev, err
 }
 
 // updateItem saves an item and makes it the path's latest, in one
@@ -130,20 +143,26 @@ func (s *store) putItem(it *Item) error {
 	})
 }
 
-// finish saves a done item with its upload record and history entry, in one
-// transaction, so a crash never leaves a link without its record.
-func (s *store) finish(it *Item, recKey string, rec record, h *HistoryEntry) error {
-	return s.db.Batch(func(tx *bolt.Tx) error {
-		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(it.ID)), it); err != nil {
-			return err
-		}
-		if recKey != "" {
-			if err := putJSON(tx.Bucket(bucketRecords), []byte(recKey), rec); err != nil {
+// finishMany saves done items with their upload records and history
+// entries, in one transaction, so a crash never leaves a link without its
+// record.
+func (s *store) finishMany(outs []outcome) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for i := range outs {
+			o := &outs[i]
+			if err := putJSON(tx.Bucket(bucketItems), itob(uint64(o.it.ID)), &o.it); err != nil {
 				return err
 			}
-		}
-		if h != nil {
-			return putHistory(tx, h)
+			if o.record != "" {
+				if err := putJSON(tx.Bucket(bucketRecords), []byte(o.record), o.rec); err != nil {
+					return err
+				}
+			}
+			if o.history != nil {
+				if err := putHistory(tx, o.history); err != nil {
+					return err
+				}
+			}
 		}
 		return nil
 	})
