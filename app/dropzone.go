@@ -162,7 +162,7 @@ func (d *dropZone) importSXCU(path string) {
 
 // note shows a message under the drop area until the next drop.
 func (d *dropZone) note(msg string) {
-	d.noteLabel.SetText(msg)
+	d.noteLabel.SetText(uiText(msg))
 	d.noteLabel.Show()
 }
 
@@ -333,6 +333,12 @@ func thumbnail(path string, size float32) fyne.CanvasObject {
 	}
 	img.FillMode = canvas.ImageFillContain
 	return container.NewGridWrap(fyne.NewSquareSize(size), img)
+}
+
+// uiText makes messages from other packages safe for Fyne's font, whose
+// wrapped labels garble some symbols (an arrow renders followed by U+FFFD).
+func uiText(s string) string {
+	return strings.NewReplacer("→", ">", "—", "-", "…", "...").Replace(s)
 }
 
 // fileIcon picks a theme icon by extension.

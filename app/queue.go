@@ -305,7 +305,7 @@ func (q *queueWindow) confirmDelete(r Record) {
 				return func() {
 					if err != nil {
 						q.message.Importance = widget.DangerImportance
-						q.message.SetText("Could not delete " + r.Name + ": " + q.u.opts.Account.Explain(err))
+						q.message.SetText(uiText("Could not delete " + r.Name + ": " + q.u.opts.Account.Explain(err)))
 						q.message.Show()
 						return
 					}

@@ -346,7 +346,7 @@ func (s *settingsWindow) refreshAccount() {
 		s.accountBtn.SetText("Sign in…")
 		s.accountBtn.OnTapped = u.ShowSignIn
 	case u.authFailed:
-		s.account.SetText(fmt.Sprintf("%s on %s — the server rejected the saved token", u.user, u.server))
+		s.account.SetText(fmt.Sprintf("%s on %s: the server rejected the saved token", u.user, u.server))
 		s.accountBtn.SetText("Sign in again…")
 		s.accountBtn.OnTapped = u.ShowSignIn
 	default:
@@ -435,7 +435,7 @@ func (s *settingsWindow) showMessage(msg string, bad bool) {
 	if bad {
 		s.message.Importance = widget.DangerImportance
 	}
-	s.message.SetText(msg)
+	s.message.SetText(uiText(msg))
 	s.message.Show()
 }
 

@@ -22,7 +22,7 @@ import (
 const SignInTitle = "Sign in to Zipline"
 
 // TokenHint tells where the token is in Zipline's dashboard.
-const TokenHint = "In Zipline: click your avatar → Copy token"
+const TokenHint = "In Zipline: click your avatar, then Copy token"
 
 // probeDelay is how long the server field waits for typing to stop before
 // it checks the address.
@@ -219,7 +219,7 @@ func (s *signInWindow) setServerState(icon fyne.Resource, text string) {
 	} else {
 		s.serverIcon.Show()
 	}
-	s.serverState.SetText(text)
+	s.serverState.SetText(uiText(text))
 }
 
 // normalizeURL adds https:// to a bare host.
@@ -247,7 +247,7 @@ func insecure(server string) bool {
 }
 
 func (s *signInWindow) showError(msg string) {
-	s.errLabel.SetText(msg)
+	s.errLabel.SetText(uiText(msg))
 	s.errLabel.Show()
 }
 
