@@ -54,7 +54,7 @@ func TestSignInPassword(t *testing.T) {
 	test.Type(s.username, "alice")
 	test.Type(s.password, "wrong")
 	test.Tap(s.passwordBtn)
-	want := auth.Explain(zipline.ErrInvalidCredentials)
+	want := uiText(auth.Explain(zipline.ErrInvalidCredentials))
 	h.loop.until(t, "inline error", func() bool { return s.errLabel.Visible() && s.errLabel.Text == want })
 	if s.passwordBtn.Disabled() {
 		t.Error("button still disabled after the error")
@@ -98,7 +98,7 @@ func TestSignInTOTP(t *testing.T) {
 
 	test.Type(s.totp, "000000")
 	test.Tap(s.passwordBtn)
-	want := auth.Explain(zipline.ErrInvalidTOTP)
+	want := uiText(auth.Explain(zipline.ErrInvalidTOTP))
 	h.loop.until(t, "wrong code message", func() bool { return s.errLabel.Text == want && !s.working })
 
 	s.totp.SetText("123456")
@@ -116,7 +116,7 @@ func TestSignInToken(t *testing.T) {
 		t.Error("the token field is not masked")
 	}
 	test.Tap(s.tokenBtn)
-	h.loop.until(t, "bad token message", func() bool { return s.errLabel.Text == auth.Explain(zipline.ErrUnauthorized) })
+	h.loop.until(t, "bad token message", func() bool { return s.errLabel.Text == uiText(auth.Explain(zipline.ErrUnauthorized)) })
 
 	test.Type(s.token, "tok")
 	test.Tap(s.tokenBtn)
@@ -131,7 +131,7 @@ func TestSignInServerChecks(t *testing.T) {
 	h := newHarness(t, acct)
 	s := h.ui.signIn
 	typeServer(t, h, s, "https://example.com")
-	want := auth.Explain(zipline.ErrNotZipline)
+	want := uiText(auth.Explain(zipline.ErrNotZipline))
 	h.loop.until(t, "not zipline", func() bool { return s.serverState.Text == want })
 
 	acct.mu.Lock()
