@@ -24,8 +24,8 @@ func init() {
 		Summary: "watch folders and upload every new file (headless)",
 		Usage: `Usage: zipline-tray watch [flags] [DIR...]
 
-Watches the folders from the settings (or the DIRs given, for this run only)
-and uploads every new file, copying each link to the clipboard. Files that
+Watches the folders from the settings (or the DIRs given, for this run only;
+with neither, the system's screenshot folder) and uploads every new file, copying each link to the clipboard. Files that
 arrived while nothing ran are uploaded first (settings: watch.catchUp); a
 folder watched for the first time starts from now.
 
@@ -82,6 +82,14 @@ func runWatch(ctx context.Context, env *Env, args []string) int {
 	} else {
 		for _, f := range cfg.Watch.Folders {
 			folders = append(folders, uploader.WatchFolder{Path: f.Path, Recursive: f.Recursive})
+		}
+	}
+	if len(folders) == 0 {
+		// Nothing configured: the system's screenshot folder (the first
+		// suggestion; a missing folder is waited for).
+		if d := uploader.DefaultFolders(); len(d) > 0 {
+			folders = append(folders, uploader.WatchFolder{Path: d[0].Path, Recursive: d[0].Recursive})
+			log.Info("no folders in the settings; watching the screenshot folder", "folder", d[0].Path, "from", d[0].Source)
 		}
 	}
 	if len(folders) == 0 {

@@ -524,3 +524,34 @@ func TestBackoff(t *testing.T) {
 		t.Errorf("backoff does not reach the cap: %v", d)
 	}
 }
+
+// A file large enough to be chunked reports "processing" until the server
+// has assembled it, and only then its link.
+func TestChunkedUploadReportsProcessing(t *testing.T) {
+	srv := ziplinetest.NewServer(ziplinetest.Config{ChunkMax: 256 << 10, ChunkSize: 128 << 10, ProcessingDelay: 200 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	srv.AddUser("alice", "password1", ziplinetest.RoleAdmin)
+	tok, err := srv.IssueToken("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	f := &fixture{srv: srv, user: "alice", creds: &testCreds{server: srv.URL, token: tok}, state: filepath.Join(root, "state"), dir: root, clip: &memClipboard{}}
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	p, sum := f.write(t, "big.mp4", 600<<10)
+	e.Add(p, AddOptions{})
+	r.wait(t, 30*time.Second, "upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+	var order []EventType
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventProcessing || ev.Type == EventUploaded {
+			order = append(order, ev.Type)
+		}
+	}
+	if len(order) != 2 || order[0] != EventProcessing {
+		t.Errorf("events = %v, want processing then uploaded", order)
+	}
+	if c := f.serverCounts(); c[sum] != 1 {
+		t.Errorf("server has the file %d times (complete), want 1", c[sum])
+	}
+}
