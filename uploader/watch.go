@@ -113,6 +113,8 @@ type Watcher struct {
 	settle   time.Duration
 	catchUp  func(string) (time.Time, bool)
 
+	retry time.Duration // retryEvery, shorter in tests
+
 	// Test hooks: see the fsnotify watcher, drop chosen events.
 	testFS   func(*fsnotify.Watcher)
 	testDrop func(fsnotify.Event) bool
@@ -135,6 +137,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		debounce: cfg.Debounce,
 		settle:   cfg.Settle,
 		catchUp:  cfg.CatchUp,
+		retry:    retryEvery,
 		changed:  make(chan struct{}, 1),
 	}
 	if w.log == nil {
@@ -394,14 +397,15 @@ func (r *watchRun) apply() {
 		}
 		r.folders = append(r.folders, &runFolder{WatchFolder: wf})
 	}
-	r.reconcile()
+	r.reconcile(true)
 }
 
 // reconcile makes the fsnotify watches match the folders: each existing
 // folder (and its subfolders when recursive) is watched; a missing one has
 // its nearest existing ancestor watched instead. Folders that just became
-// watched are scanned.
-func (r *watchRun) reconcile() {
+// watched are scanned. full false only looks again at the folders that are
+// not being watched (waiting, error), without walking the watched trees.
+func (r *watchRun) reconcile(full bool) {
 	now := time.Now()
 	desired := map[string]bool{}
 	type scan struct {
@@ -409,8 +413,15 @@ func (r *watchRun) reconcile() {
 		since time.Time
 	}
 	var scans []scan
+	var oldParents []string
 	for _, f := range r.folders {
 		prev := f.state
+		if !full && prev == FolderWatching {
+			continue
+		}
+		if f.waitOn != "" {
+			oldParents = append(oldParents, f.waitOn)
+		}
 		state, errText, waitOn := r.place(f, desired)
 		if state != prev || errText != f.err || waitOn != f.waitOn {
 			if state != prev {
@@ -437,9 +448,17 @@ func (r *watchRun) reconcile() {
 			scans = append(scans, scan{f, f.since.Add(-time.Second)})
 		}
 	}
-	for dir := range r.watched {
-		if !desired[dir] {
-			r.unwatch(dir)
+	if full {
+		for dir := range r.watched {
+			if !desired[dir] {
+				r.unwatch(dir)
+			}
+		}
+	} else {
+		for _, dir := range oldParents {
+			if !desired[dir] && !r.needed(dir) {
+				r.unwatch(dir)
+			}
 		}
 	}
 	for path, p := range r.pending {
@@ -512,6 +531,20 @@ func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText,
 	}
 }
 
+// needed reports whether dir is watched on behalf of some folder: inside a
+// watched one, or the ancestor a waiting one hangs on.
+func (r *watchRun) needed(dir string) bool {
+	for _, f := range r.folders {
+		switch {
+		case f.waitOn == dir:
+			return true
+		case f.state == FolderWatching && (f.Path == dir || (f.Recursive && within(dir, f.Path))):
+			return true
+		}
+	}
+	return false
+}
+
 // add watches dir (idempotent); a root gets the larger buffer, or the
 // default where the large one is refused (SMB shares take at most 64 KiB).
 func (r *watchRun) add(dir string, root bool) error {
@@ -558,9 +591,12 @@ func (r *watchRun) armMaint() {
 		r.maint.Reset(rescanDelay)
 		return
 	}
+	// Folders not being watched are looked at again now and then: a
+	// mount, a network share or a failed watch sends no event when it
+	// changes.
 	for _, f := range r.folders {
-		if f.state == FolderError {
-			r.maint.Reset(retryEvery)
+		if f.state == FolderError || f.state == FolderWaiting {
+			r.maint.Reset(r.w.retry)
 			return
 		}
 	}
@@ -570,7 +606,7 @@ func (r *watchRun) maintain() {
 	if r.rescan {
 		r.rescan = false
 		r.w.log.Info("rescanning watched folders after a watcher error")
-		r.reconcile()
+		r.reconcile(true)
 		for _, f := range r.folders {
 			if f.state == FolderWatching {
 				// Whatever changed since the folder was first watched may
@@ -580,7 +616,7 @@ func (r *watchRun) maintain() {
 		}
 		return
 	}
-	r.reconcile()
+	r.reconcile(false)
 }
 
 // watchErr handles an error from fsnotify: overflow or otherwise, events
@@ -661,7 +697,7 @@ func (r *watchRun) event(ev fsnotify.Event) {
 func (r *watchRun) created(path string) {
 	for _, f := range r.folders {
 		if f.state == FolderWaiting && (path == f.Path || within(f.Path, path)) {
-			r.reconcile()
+			r.reconcile(false)
 			break
 		}
 	}
@@ -718,7 +754,7 @@ func (r *watchRun) gone(path string) {
 	}
 	for _, f := range r.folders {
 		if f.Path == path || f.waitOn == path || within(f.Path, path) {
-			r.reconcile()
+			r.reconcile(true)
 			return
 		}
 	}

@@ -685,3 +685,24 @@ func TestWatchRecursionToggledLive(t *testing.T) {
 		t.Fatal("subfolder still watched after recursion was turned off")
 	}
 }
+
+// A folder that appears without an event (a mount, a network share) is
+// found by the periodic look at folders that are not watched.
+func TestWatchWaitingFolderFoundWithoutEvents(t *testing.T) {
+	base := t.TempDir()
+	target := filepath.Join(base, "mnt", "shots")
+	var deaf sync.Map
+	w, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: target}}}, func(w *Watcher) {
+		w.retry = 50 * time.Millisecond
+		w.testDrop = func(fsnotify.Event) bool { _, ok := deaf.Load("on"); return ok }
+	})
+	deaf.Store("on", true)
+	if err := os.MkdirAll(target, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(target, "x.png")
+	wtWrite(t, p, 10)
+	wtWait(t, 5*time.Second, "the folder to be found", func() bool { return w.Status()[0].State == FolderWatching })
+	deaf.Delete("on")
+	wtWait(t, 5*time.Second, "the file already in it", func() bool { return rec.count(p) == 1 })
+}
