@@ -415,7 +415,7 @@ func (r *watchRun) reconcile(full bool) {
 	var scans []scan
 	var oldParents []string
 	for _, f := range r.folders {
-		prev := f.state
+		prev, prevSince := f.state, f.since
 		if !full && prev == FolderWatching {
 			continue
 		}
@@ -441,11 +441,12 @@ func (r *watchRun) reconcile(full bool) {
 					scans = append(scans, scan{f, since})
 				}
 			}
-		case FolderWaiting:
-			// The folder did not exist: everything in it is new.
-			scans = append(scans, scan{f, time.Time{}})
-		case FolderError:
-			scans = append(scans, scan{f, f.since.Add(-time.Second)})
+		case FolderWaiting, FolderError:
+			// Take what was written since the folder was last missing (or
+			// broken): the files made between its mkdir and our Add. Older
+			// files in a folder that appears (a mounted drive, a restored
+			// backup) were not made while we waited and are left alone.
+			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second)})
 		}
 	}
 	if full {

@@ -706,3 +706,28 @@ func TestWatchWaitingFolderFoundWithoutEvents(t *testing.T) {
 	deaf.Delete("on")
 	wtWait(t, 5*time.Second, "the file already in it", func() bool { return rec.count(p) == 1 })
 }
+
+// A folder that appears with old files in it (a mounted drive, a restored
+// backup) has only the files written since it went missing reported.
+func TestWatchAppearingFolderSkipsOldFiles(t *testing.T) {
+	base, elsewhere := t.TempDir(), t.TempDir()
+	target := filepath.Join(base, "shots")
+	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: target}}})
+	src := filepath.Join(elsewhere, "shots")
+	os.Mkdir(src, 0o755)
+	wtWrite(t, filepath.Join(src, "old.png"), 10)
+	ago := time.Now().Add(-24 * time.Hour)
+	if err := os.Chtimes(filepath.Join(src, "old.png"), ago, ago); err != nil {
+		t.Fatal(err)
+	}
+	wtWrite(t, filepath.Join(src, "new.png"), 10)
+	if err := os.Rename(src, target); err != nil {
+		t.Fatal(err)
+	}
+	newP, oldP := filepath.Join(target, "new.png"), filepath.Join(target, "old.png")
+	wtWait(t, 5*time.Second, "new file", func() bool { return rec.count(newP) == 1 })
+	wtSentinel(t, rec, target)
+	if rec.count(oldP) != 0 {
+		t.Fatal("day-old file reported when its folder appeared")
+	}
+}
