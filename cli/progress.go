@@ -21,13 +21,16 @@ type progressBar struct {
 	width func() int // terminal columns
 	now   func() time.Time
 
-	mu      sync.Mutex
-	files   map[int]*barFile
-	start   time.Time
-	drawn   bool // a bar is on screen
-	stopped bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	interval time.Duration
+
+	mu       sync.Mutex
+	files    map[int]*barFile
+	start    time.Time
+	lastDraw time.Time
+	drawn    bool // a bar is on screen
+	stopped  bool
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 type barFile struct {
@@ -38,7 +41,7 @@ type barFile struct {
 // newProgressBar starts redrawing w every interval until close. w must be
 // a terminal; a nil *progressBar is valid and draws nothing.
 func newProgressBar(w io.Writer, width func() int, interval time.Duration) *progressBar {
-	p := &progressBar{w: w, width: width, now: time.Now, files: map[int]*barFile{}, stop: make(chan struct{})}
+	p := &progressBar{w: w, width: width, now: time.Now, interval: interval, files: map[int]*barFile{}, stop: make(chan struct{})}
 	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
@@ -75,6 +78,11 @@ func (p *progressBar) update(i int, name string, sent, total int64) {
 		}
 	}
 	f.sent, f.total = sent, total
+	// Draw at once on news, at most once per interval; the ticker keeps
+	// the rate current while nothing moves.
+	if p.now().Sub(p.lastDraw) >= p.interval {
+		p.draw()
+	}
 }
 
 // done removes file i from the bar.
@@ -147,6 +155,7 @@ func (p *progressBar) draw() {
 	}
 	fmt.Fprint(p.w, "\r"+barLine(sent, total, rate, name, p.width())+"\x1b[K")
 	p.drawn = true
+	p.lastDraw = p.now()
 }
 
 // barLine formats the status line to fit cols columns.

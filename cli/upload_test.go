@@ -444,9 +444,6 @@ func TestNotAZiplineServer(t *testing.T) {
 func TestProgressBarOnlyOnTerminal(t *testing.T) {
 	for _, terminal := range []bool{false, true} {
 		s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
-		// The server takes a while to answer, so the bar is redrawn (every
-		// 200 ms) while the upload is in flight.
-		s.srv.SetDelay("/api/upload", 700*time.Millisecond)
 		s.StderrIsTerminal = terminal
 		s.TermWidth = func() int { return 100 }
 		paths := writeFiles(t, progressMin+1<<20)
