@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"mime"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -34,7 +36,8 @@ var uploadCmd = Command{
 Uploads each FILE to the signed-in Zipline server and prints one link per
 file, in the order given, once the server has the whole file. A file that
 fails is reported on stderr as "FILE: reason"; the others still upload.
-Flags may come before or after the files; "--" ends the flags.
+Flags may come before or after the files; "--" ends the flags. A FILE of
+"-" reads standard input (e.g. a screenshot tool's output).
 
 Settings saved in the config (upload defaults) apply when a flag is not
 given. ZIPLINE_SERVER and ZIPLINE_TOKEN override the saved sign-in.
@@ -45,7 +48,8 @@ Exit status: 0 all uploaded, 1 some file failed, 2 usage error,
 Examples:
   zipline-tray upload shot.png
   zipline-tray upload --expires 1d --copy *.png
-  zipline-tray upload --folder Screenshots --format name report.pdf`,
+  zipline-tray upload --folder Screenshots --format name report.pdf
+  grim - | zipline-tray upload --copy -`,
 }
 
 func init() {
@@ -57,6 +61,7 @@ func init() {
 type uploadFlags struct {
 	format, expires, passwordFile, compressType string
 	filename, extension, domain, folder, server string
+	stdinName                                   string
 	compress, maxViews                          int
 	originalName, extensionless, copy, noProg   bool
 	set                                         map[string]bool // flags given on the command line
@@ -77,6 +82,7 @@ func (f *uploadFlags) define(fs *flag.FlagSet) {
 	fs.BoolVar(&f.extensionless, "extensionless", false, "links without the file extension (Zipline 4.7+, if the server allows)")
 	fs.BoolVar(&f.copy, "copy", false, "also copy the links to the clipboard")
 	fs.BoolVar(&f.noProg, "no-progress", false, "no progress bar")
+	fs.StringVar(&f.stdinName, "name", "", "file `NAME` for data read from standard input (FILE -); its extension tells the type (default: guessed from the content)")
 	fs.StringVar(&f.server, "server", "", "upload to this server `URL` (default: the signed-in one, or $ZIPLINE_SERVER)")
 }
 
@@ -95,6 +101,25 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 	}
 	if f.filename != "" && len(files) > 1 {
 		return usageError(env, uploadCmd, "--filename names one file; it was given %d (the server would refuse the second with a name clash)", len(files))
+	}
+	stdinAt := -1
+	for i, a := range files {
+		if a != "-" {
+			continue
+		}
+		if stdinAt >= 0 {
+			return usageError(env, uploadCmd, "- (standard input) can be given only once")
+		}
+		stdinAt = i
+	}
+	if stdinAt >= 0 && f.passwordFile == "-" {
+		return usageError(env, uploadCmd, "standard input cannot hold both the file (-) and the password (--password-file -)")
+	}
+	if stdinAt >= 0 && env.StdinIsTerminal {
+		return usageError(env, uploadCmd, "- reads the file from standard input, which is a terminal: pipe the data in (e.g. grim - | zipline-tray upload -)")
+	}
+	if f.stdinName != "" && (stdinAt < 0 || strings.ContainsAny(f.stdinName, `/\`)) {
+		return usageError(env, uploadCmd, "--name names the data read from standard input (FILE -), without folders")
 	}
 	password := ""
 	if f.passwordFile != "" {
@@ -130,7 +155,73 @@ func runUpload(ctx context.Context, env *Env, args []string) int {
 		}
 		opts.Folder = id
 	}
-	return env.uploadFiles(ctx, sess, files, opts, f.copy, env.StderrIsTerminal && !f.noProg)
+	labels := append([]string(nil), files...)
+	if stdinAt >= 0 {
+		path, cleanup, err := spoolStdin(env.Stdin, f.stdinName)
+		if err != nil {
+			env.errorf("-: %v\n", err)
+			return ExitFailure
+		}
+		defer cleanup()
+		files[stdinAt] = path
+	}
+	return env.uploadFiles(ctx, sess, files, labels, opts, f.copy, env.StderrIsTerminal && !f.noProg)
+}
+
+// spoolStdin copies standard input to a private temporary file named name
+// (or "stdin" with an extension guessed from the content), since an upload
+// needs the size up front and may read the data twice.
+func spoolStdin(r io.Reader, name string) (path string, cleanup func(), err error) {
+	head := make([]byte, 512)
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return "", nil, fmt.Errorf("read standard input: %w", err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return "", nil, plainError("standard input was empty: nothing to upload")
+	}
+	if name == "" {
+		name = "stdin" + extFor(http.DetectContentType(head))
+	}
+	dir, err := os.MkdirTemp("", "zipline-tray-stdin-")
+	if err != nil {
+		return "", nil, fmt.Errorf("keep standard input: %w", err)
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	path = filepath.Join(dir, name)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	if err == nil {
+		_, err = f.Write(head)
+		if err == nil {
+			_, err = io.Copy(f, r)
+		}
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("keep standard input in %s: %w", dir, err)
+	}
+	return path, cleanup, nil
+}
+
+// extFor is the usual extension of a MIME type ("" when unknown).
+func extFor(ctype string) string {
+	ctype, _, _ = strings.Cut(ctype, ";")
+	switch ctype {
+	case "image/jpeg":
+		return ".jpg"
+	case "text/plain":
+		return ".txt"
+	case "application/octet-stream":
+		return ""
+	}
+	if exts, _ := mime.ExtensionsByType(ctype); len(exts) > 0 {
+		return exts[0]
+	}
+	return ""
 }
 
 // options maps the flags, falling back on the saved defaults, to the
@@ -313,7 +404,7 @@ type uploadResult struct {
 // uploadFiles uploads files uploadJobs at a time and prints the results in
 // argument order: URLs on stdout, "FILE: reason" on stderr. A 401 stops the
 // run.
-func (env *Env) uploadFiles(ctx context.Context, sess *session, files []string, opts zipline.UploadOptions, copyLinks, showProgress bool) int {
+func (env *Env) uploadFiles(ctx context.Context, sess *session, files, labels []string, opts zipline.UploadOptions, copyLinks, showProgress bool) int {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var bar *progressBar
@@ -335,7 +426,7 @@ func (env *Env) uploadFiles(ctx context.Context, sess *session, files []string, 
 			defer wg.Done()
 			for i := range jobs {
 				r := results[i]
-				r.url, r.fileID, r.err = env.uploadOne(ctx, sess, i, files[i], opts, bar)
+				r.url, r.fileID, r.err = env.uploadOne(ctx, sess, i, files[i], labels[i], opts, bar)
 				if errors.Is(r.err, zipline.ErrUnauthorized) {
 					rejected.Do(func() { close(signInAgain); cancel() })
 				}
@@ -372,12 +463,12 @@ func (env *Env) uploadFiles(ctx context.Context, sess *session, files []string, 
 			bar.printf(env.Stdout, "%s\n", r.url)
 			links = append(links, r.url)
 		case code == ExitSignIn && errors.Is(r.err, context.Canceled):
-			bar.printf(env.Stderr, "%s\n", env.redact(files[i]+": not uploaded: sign in again first"))
+			bar.printf(env.Stderr, "%s\n", env.redact(labels[i]+": not uploaded: sign in again first"))
 		default:
 			if code == ExitOK {
 				code = ExitFailure
 			}
-			bar.printf(env.Stderr, "%s\n", env.redact(files[i]+": "+reason(r.err)))
+			bar.printf(env.Stderr, "%s\n", env.redact(labels[i]+": "+reason(r.err)))
 		}
 	}
 	wg.Wait()
@@ -413,7 +504,7 @@ func anyServerError(results []*uploadResult) bool {
 }
 
 // uploadOne checks and uploads one file, waiting out rate limits.
-func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path string, opts zipline.UploadOptions, bar *progressBar) (url, id string, err error) {
+func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path, label string, opts zipline.UploadOptions, bar *progressBar) (url, id string, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", "", err
 	}
@@ -438,7 +529,7 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path string
 			if wait > maxRateWait {
 				return "", "", err
 			}
-			bar.printf(env.Stderr, "%s: the server's rate limit was reached; trying again in %s\n", path, wait.Round(time.Second))
+			bar.printf(env.Stderr, "%s: the server's rate limit was reached; trying again in %s\n", label, wait.Round(time.Second))
 			t := time.NewTimer(wait)
 			select {
 			case <-ctx.Done():
@@ -458,7 +549,7 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path string
 		u := Uploaded{Path: abs, URL: f.URL, FileID: f.ID, Name: f.Name, Server: sess.server, Size: up.Size,
 			Options: opts, DeletesAt: f.DeletesAt, Time: time.Now()}
 		if rerr := env.record(ctx, u); rerr != nil {
-			bar.printf(env.Stderr, "%s: uploaded, but not added to the history: %v\n", path, rerr)
+			bar.printf(env.Stderr, "%s: uploaded, but not added to the history: %v\n", label, rerr)
 		}
 		return f.URL, f.ID, nil
 	}

@@ -463,3 +463,66 @@ func TestProgressBarOnlyOnTerminal(t *testing.T) {
 		}
 	}
 }
+
+func TestUploadStdin(t *testing.T) {
+	png := "\x89PNG\r\n\x1a\n" + strings.Repeat("\x00pixels", 100)
+	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	s.Stdin = strings.NewReader(png)
+	rec := &detailRecorder{}
+	s.Recorder = rec
+	paths := writeFiles(t, 10)
+	if code := s.run("upload", paths[0], "-"); code != ExitOK {
+		t.Fatalf("exit %d; stderr %q", code, s.err)
+	}
+	lines := strings.Fields(s.out.String())
+	if len(lines) != 2 {
+		t.Fatalf("stdout = %q", s.out)
+	}
+	var got ziplinetest.File
+	for _, f := range s.srv.Files() {
+		if f.URL == lines[1] {
+			got = f
+		}
+	}
+	if got.Filename != "stdin.png" || got.Type != "image/png" || got.Size != int64(len(png)) {
+		t.Errorf("stored %+v, want stdin.png, image/png, %d bytes", got, len(png))
+	}
+	// The spooled copy is gone afterwards.
+	for _, r := range rec.got {
+		if strings.HasSuffix(r.Path, "stdin.png") {
+			if _, err := os.Stat(r.Path); !os.IsNotExist(err) {
+				t.Errorf("temporary copy %s left behind (%v)", r.Path, err)
+			}
+		}
+	}
+
+	s = newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	s.Stdin = strings.NewReader("hello")
+	if code := s.run("upload", "--name", "note.md", "-"); code != ExitOK {
+		t.Fatalf("--name: exit %d; stderr %q", code, s.err)
+	}
+	if f := s.srv.Files(); len(f) != 1 || f[0].Filename != "note.md" {
+		t.Errorf("stored %+v, want note.md", f)
+	}
+
+	s = newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+	if code := s.run("upload", "-"); code != ExitFailure || !strings.Contains(s.err.String(), "-: standard input was empty") {
+		t.Errorf("empty stdin: exit %d, stderr %q", code, s.err)
+	}
+	for _, tc := range []struct {
+		args     []string
+		terminal bool
+		want     string
+	}{
+		{[]string{"-", "-"}, false, "only once"},
+		{[]string{"--password-file", "-", "-"}, false, "both the file"},
+		{[]string{"-"}, true, "which is a terminal"},
+		{[]string{"--name", "x.png", paths[0]}, false, "--name names the data read from standard input"},
+	} {
+		s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
+		s.StdinIsTerminal = tc.terminal
+		if code := s.run(append([]string{"upload"}, tc.args...)...); code != ExitUsage || !strings.Contains(s.err.String(), tc.want) {
+			t.Errorf("%q: exit %d, stderr %q, want %q", tc.args, code, s.err, tc.want)
+		}
+	}
+}
