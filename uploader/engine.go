@@ -3,6 +3,19 @@
 // retries, and the history of finished uploads. It knows nothing of the GUI
 // or of how credentials are stored: callers pass a Credentials and a
 // Clipboard, and follow the engine through Subscribe.
+//
+// Guarantees. A file is on disk in the queue (StateDir/queue.db, bbolt)
+// before its upload starts, and its link is on disk before anyone hears of
+// it. Nothing is dropped: network errors and 5xx retry with back-off (capped
+// at RetryMax, never giving up), 429 holds the whole queue until Retry-After,
+// 401 pauses the whole queue until CredentialsChanged. A file is uploaded
+// once; after a crash (SIGKILL, power loss) a file can be uploaded a second
+// time only if its upload was in flight: running (at most Concurrency) or
+// finished with its link not yet written (at most Concurrency more) — so at
+// most 2×Concurrency files per crash.
+//
+// One process owns the queue at a time (bbolt's file lock); others talk to
+// it over StateDir/control.sock with Call, Notify and Do.
 package uploader
 
 import (
