@@ -14,6 +14,10 @@ import (
 // open for writing.
 var errStillWriting = errors.New("still open for writing")
 
+// writersDetected says whether openExclusive can tell that a file is still
+// open for writing.
+const writersDetected = true
+
 // openExclusive opens path for reading and fails while anyone has it open
 // for writing: a read lease (F_SETLEASE, F_RDLCK) is refused with EAGAIN
 // exactly then. The lease is dropped at once. Where leases are not allowed

@@ -4,6 +4,10 @@ package uploader
 
 import "os"
 
+// writersDetected says whether openExclusive can tell that a file is still
+// open for writing.
+const writersDetected = false
+
 // openExclusive opens path for reading. There is no cheap, reliable way to
 // tell here whether a writer still has the file open; the size/mtime gate
 // decides (macOS's own screenshots arrive complete by rename).

@@ -9,6 +9,10 @@ import (
 	"golang.org/x/sys/windows"
 )
 
+// writersDetected says whether openExclusive can tell that a file is still
+// open for writing.
+const writersDetected = true
+
 // openExclusive opens path for reading while refusing to share write
 // access, so it fails (sharing violation) as long as another process —
 // the screenshot tool or recorder still writing — holds it open for writing.
