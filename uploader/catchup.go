@@ -85,10 +85,27 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 		if len(batch) == 0 {
 			return
 		}
+		var again []addReq
 		for i, r := range e.addMany(batch) {
 			if r.err != nil {
-				e.log.Error("queue a detected file", "path", batch[i].path, "err", r.err)
+				e.log.Error("queue a detected file", "path", batch[i].path, "err", r.err, "will_retry", r.retry)
 			}
+			if r.retry {
+				again = append(again, batch[i])
+			}
+		}
+		if len(again) > 0 {
+			// The queue could not be written (a full disk?): keep the files
+			// and try again shortly, never drop them.
+			mu.Lock()
+			pending = append(again, pending...)
+			mu.Unlock()
+			time.AfterFunc(5*time.Second, func() {
+				select {
+				case wake <- struct{}{}:
+				default:
+				}
+			})
 		}
 	}
 	errc := make(chan error, 1)

@@ -274,6 +274,7 @@ type addRes struct {
 	it    Item
 	added bool
 	err   error
+	retry bool // the queue could not be written (full disk...): try again later
 }
 
 // addMany records several files in one transaction (a burst costs one disk
@@ -342,6 +343,7 @@ func (e *Engine) addMany(reqs []addReq) []addRes {
 	if err != nil {
 		for _, i := range freshIdx {
 			res[i].err = fmt.Errorf("queue %s: %w", reqs[i].path, err)
+			res[i].retry = true
 		}
 		return res
 	}
