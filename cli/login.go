@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/uploader"
 	"github.com/zipline-tray/zipline-tray/zipline"
 )
 
@@ -192,6 +193,10 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 	fmt.Fprintf(env.Stdout, "Signed in to %s as %s%s. The token is in the system keyring.\n", res.Server, res.Username, role)
 	if env.Getenv(auth.TokenEnv) != "" {
 		env.errorf("Note: %s is set in your environment and is used instead of this sign-in.\n", auth.TokenEnv)
+	}
+	// A running `watch` or desktop app paused on a rejected token resumes now.
+	if err := uploader.Notify(p.StateDir, uploader.OpReloadCredentials); err == nil {
+		fmt.Fprintln(env.Stdout, "The running zipline-tray now uses this sign-in.")
 	}
 	return ExitOK
 }

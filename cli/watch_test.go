@@ -165,11 +165,13 @@ func TestWatchPausesOn401AndResumesAfterLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.store.Set(s.srv.URL, "alice", tok); err != nil {
-		t.Fatal(err)
+	login := newTestEnv(t, tok+"\n", nil)
+	login.Paths, login.Store = s.Paths, s.store
+	if code := login.run("login", "--token-stdin", s.srv.URL); code != ExitOK {
+		t.Fatalf("login exit %d: %s", code, login.err)
 	}
-	if err := uploader.Notify(s.Paths.StateDir, uploader.OpReloadCredentials); err != nil {
-		t.Fatal(err)
+	if !strings.Contains(login.out.String(), "running zipline-tray now uses this sign-in") {
+		t.Errorf("login did not reach the running watcher: %s", login.out)
 	}
 	waitFor(t, 20*time.Second, "upload after login", func() bool {
 		return strings.Contains(w.out.String(), "uploaded   after-reset.png")
