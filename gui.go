@@ -108,9 +108,16 @@ func runGUI(args []string) int {
 		Logger: slog.Default(),
 	})
 	if err != nil {
-		// Another process (e.g. "zipline-tray watch") owns the queue.
+		// Another process (e.g. "zipline-tray watch") owns the queue: say so
+		// in a window too, for someone who started the app from a menu.
 		slog.Error("open the upload queue", "err", err)
-		fmt.Fprintln(os.Stderr, "zipline-tray:", auth.Explain(err))
+		msg := auth.Explain(err)
+		if errors.Is(err, uploader.ErrOwned) {
+			msg = "Another zipline-tray process (for example \"zipline-tray watch\") is running and owns the upload queue. " +
+				"Stop it, then start the desktop app again: both cannot upload from one queue."
+		}
+		fmt.Fprintln(os.Stderr, "zipline-tray:", msg)
+		app.ShowFatal(a, msg)
 		return 1
 	}
 	defer eng.Close()

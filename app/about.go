@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
@@ -46,4 +47,20 @@ func (u *UI) ShowAbout() {
 	w.SetContent(container.NewPadded(container.NewVBox(items...)))
 	w.Resize(fyne.NewSize(380, 0))
 	w.Show()
+}
+
+// ShowFatal shows a message the app cannot start past, and runs until the
+// window is closed. Call it instead of Run.
+func ShowFatal(a fyne.App, msg string) {
+	w := a.NewWindow("Zipline Tray")
+	w.SetIcon(AppIcon)
+	text := widget.NewLabel(uiText(msg))
+	text.Wrapping = fyne.TextWrapWord
+	quit := widget.NewButton("Quit", a.Quit)
+	quit.Importance = widget.HighImportance
+	w.SetContent(container.NewPadded(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), quit),
+		widget.NewIcon(theme.ErrorIcon()), nil, text)))
+	w.Resize(fyne.NewSize(420, 140))
+	w.SetMaster()
+	w.ShowAndRun()
 }

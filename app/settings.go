@@ -33,6 +33,10 @@ var (
 	linkValues     = []string{auth.LinkURL, auth.LinkRaw, auth.LinkMarkdown, auth.LinkHTML}
 )
 
+// SavedMessage confirms a save. The upload engine reads upload and link
+// options when it opens, so those wait for the next start.
+const SavedMessage = "Saved. Watched folders and file types apply now; upload and link options from the next start."
+
 const (
 	serverDefault = "Server default"
 	noFolder      = "No folder"
@@ -423,7 +427,7 @@ func (s *settingsWindow) save() {
 		return
 	}
 	s.u.settings = cloneConfig(s.cfg)
-	s.showMessage("Saved.", false)
+	s.showMessage(SavedMessage, false)
 	s.refreshFolders()
 	if s.u.opts.SettingsChanged != nil {
 		s.u.opts.SettingsChanged(cloneConfig(s.cfg))

@@ -224,7 +224,7 @@ func TestSettingsSavedAndReloaded(t *testing.T) {
 	s.notifyOK.SetChecked(false)
 	s.headers.SetText("CF-Access-Client-Id: abc\nX-Test: 1")
 	s.save()
-	if s.message.Text != "Saved." {
+	if s.message.Text != SavedMessage {
 		t.Fatalf("message = %q", s.message.Text)
 	}
 	if changed == nil {
