@@ -258,7 +258,7 @@ func TestBarLine(t *testing.T) {
 	if len([]rune(l)) > 79 {
 		t.Errorf("barLine is %d columns, want < 80", len([]rune(l)))
 	}
-	if l := barLine(10<<20, 10<<20, 2<<20, "a.mkv", 80); !strings.Contains(l, "100%") || !strings.Contains(l, "the server is processing") {
+	if l := barLine(10<<20, 10<<20, 2<<20, "a.mkv", 80); !strings.Contains(l, "100%") || !strings.Contains(l, "server processing") {
 		t.Errorf("finished barLine = %q", l)
 	}
 	long := barLine(1, 10<<20, 0, strings.Repeat("n", 200), 60)

@@ -170,7 +170,7 @@ func barLine(sent, total int64, rate float64, name string, cols int) string {
 	info := fmt.Sprintf(" %3d%%  %.1f/%s", pct, float64(sent)/(1<<20), mib(total))
 	switch {
 	case total > 0 && sent >= total:
-		info += "  the server is processing"
+		info += "  server processing"
 	case rate > 0:
 		info += "  " + mib(int64(rate)) + "/s"
 	}
@@ -188,7 +188,7 @@ func barLine(sent, total int64, rate float64, name string, cols int) string {
 		}
 	}
 	if barW < 5 {
-		return strings.TrimSpace(info) + " " + name
+		return fit(strings.TrimSpace(info)+" "+name, cols-1)
 	}
 	filled := 0
 	if total > 0 {
@@ -198,7 +198,19 @@ func barLine(sent, total int64, rate float64, name string, cols int) string {
 	if filled < barW {
 		bar += ">" + strings.Repeat(" ", barW-filled-1)
 	}
-	return "[" + bar + "]" + info + name
+	return fit("["+bar+"]"+info+name, cols-1)
+}
+
+// fit cuts s to at most n runes.
+func fit(s string, n int) string {
+	if n < 0 {
+		n = 0
+	}
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n])
 }
 
 // mib formats a byte count in MiB with one decimal ("12.3 MiB").
