@@ -736,3 +736,40 @@ func TestWatchAppearingFolderSkipsOldFiles(t *testing.T) {
 		t.Fatal("day-old file reported when its folder appeared")
 	}
 }
+
+func TestWatchOverlappingFolders(t *testing.T) {
+	pics := t.TempDir()
+	shots := filepath.Join(pics, "Screenshots")
+	os.Mkdir(shots, 0o755)
+	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: pics, Recursive: true}, {Path: shots}, {Path: shots + string(filepath.Separator)}}})
+	a, b := filepath.Join(shots, "a.png"), filepath.Join(pics, "b.png")
+	wtWrite(t, a, 10)
+	wtWrite(t, b, 10)
+	wtWait(t, 5*time.Second, "both files", func() bool { return rec.count(a) > 0 && rec.count(b) > 0 })
+	wtSentinel(t, rec, pics)
+	if rec.count(a) != 1 || rec.of(a)[0].Folder != shots {
+		t.Errorf("a: %+v", rec.of(a))
+	}
+	if rec.count(b) != 1 || rec.of(b)[0].Folder != pics {
+		t.Errorf("b: %+v", rec.of(b))
+	}
+}
+
+func TestWatchConfigErrors(t *testing.T) {
+	if _, err := NewWatcher(WatcherConfig{Folders: []WatchFolder{{Path: "  "}}}); err == nil {
+		t.Error("empty folder path accepted")
+	}
+	if _, err := NewWatcher(WatcherConfig{Settle: -time.Second}); err == nil {
+		t.Error("negative settle accepted")
+	}
+	w, err := NewWatcher(WatcherConfig{Folders: []WatchFolder{{Path: "~/x"}, {Path: "rel"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	home, _ := os.UserHomeDir()
+	wd, _ := os.Getwd()
+	st := w.Status()
+	if len(st) != 2 || st[0].Path != filepath.Join(home, "x") || st[1].Path != filepath.Join(wd, "rel") || st[0].State != "" {
+		t.Errorf("status before Run: %+v", st)
+	}
+}
