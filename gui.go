@@ -194,6 +194,10 @@ func handOver(stateDir string, files []string) (code int, done bool) {
 	case err == nil:
 		slog.Info("handed over to the running app", "op", req.Op, "files", len(files))
 		return 0, true
+	case resp != nil && req.Op == uploader.OpShow:
+		// A process without a window (e.g. "zipline-tray watch") answered;
+		// going on explains the situation in a window.
+		slog.Info("the running process has no window", "err", err)
 	case resp != nil:
 		// It answered, with an error.
 		fmt.Fprintln(os.Stderr, "zipline-tray:", err)
