@@ -256,20 +256,30 @@ func TestUploadRejectedTokenStops(t *testing.T) {
 func TestUploadServerErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
+		cfg  ziplinetest.Config
 		arm  func(*ziplinetest.Server)
 		want string
 	}{
-		{"502", func(s *ziplinetest.Server) {
+		{"502", ziplinetest.Config{}, func(s *ziplinetest.Server) {
 			s.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: 502, HTML: true})
 		}, "the server failed (HTTP 502)"},
-		{"413 proxy", func(s *ziplinetest.Server) { s.SetProxyLimit(1000) }, "too large for this server"},
-		{"quota", func(s *ziplinetest.Server) {
+		{"500", ziplinetest.Config{}, func(s *ziplinetest.Server) {
+			s.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: 500})
+		}, "the server failed (HTTP 500)"},
+		{"403", ziplinetest.Config{}, func(s *ziplinetest.Server) {
+			s.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: 403})
+		}, "the server does not allow this"},
+		{"413 proxy", ziplinetest.Config{}, func(s *ziplinetest.Server) { s.SetProxyLimit(1000) }, "too large for this server"},
+		{"over maxFileSize", ziplinetest.Config{MaxFileSize: 4096}, nil, "too large for this server"},
+		{"quota", ziplinetest.Config{}, func(s *ziplinetest.Server) {
 			s.SetQuota("alice", &ziplinetest.Quota{MaxFiles: 0, MaxBytes: 100})
 		}, "your storage quota is full"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
-			tc.arm(s.srv)
+			s := newSignedIn(t, tc.cfg, ziplinetest.RoleAdmin)
+			if tc.arm != nil {
+				tc.arm(s.srv)
+			}
 			paths := writeFiles(t, 5000)
 			code := s.run("upload", paths[0])
 			if code != ExitFailure {
