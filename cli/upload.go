@@ -539,6 +539,12 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path, label
 			}
 			continue
 		}
+		if errors.Is(err, zipline.ErrTooLarge) {
+			if lim, lerr := sess.client.Limits(ctx); lerr == nil && lim.MaxFileSize > 0 && up.Size > lim.MaxFileSize {
+				return "", "", plainError(fmt.Sprintf("too large for this server: the file is %s, the server takes at most %s; ask the admin to raise files.maxFileSize",
+					sizeText(up.Size), sizeText(lim.MaxFileSize)))
+			}
+		}
 		if err != nil {
 			return "", "", err
 		}
@@ -628,4 +634,19 @@ func reason(err error) string {
 		return withMsg("the server failed" + status + "; try again later, or ask the admin to check its logs")
 	}
 	return explain(err)
+}
+
+// sizeText formats a byte count for people ("9.8 KiB", "1.2 GiB").
+func sizeText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d bytes", n)
+	}
+	v, unit := float64(n)/1024, "KiB"
+	for _, u := range []string{"MiB", "GiB", "TiB"} {
+		if v < 1024 {
+			break
+		}
+		v, unit = v/1024, u
+	}
+	return fmt.Sprintf("%.1f %s", v, unit)
 }

@@ -270,7 +270,7 @@ func TestUploadServerErrors(t *testing.T) {
 			s.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: 403})
 		}, "the server does not allow this"},
 		{"413 proxy", ziplinetest.Config{}, func(s *ziplinetest.Server) { s.SetProxyLimit(1000) }, "too large for this server"},
-		{"over maxFileSize", ziplinetest.Config{MaxFileSize: 4096}, nil, "too large for this server"},
+		{"over maxFileSize", ziplinetest.Config{MaxFileSize: 4096}, nil, "too large for this server: the file is 4.9 KiB, the server takes at most 4.0 KiB"},
 		{"quota", ziplinetest.Config{}, func(s *ziplinetest.Server) {
 			s.SetQuota("alice", &ziplinetest.Quota{MaxFiles: 0, MaxBytes: 100})
 		}, "your storage quota is full"},
