@@ -666,7 +666,9 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
 	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
 	out := e.upload(ctx, it, gen)
-	if out.history != nil || out.record != "" {
+	// Every finished upload (reused links too) goes through the committer,
+	// so links are announced, and copied, in the order uploads finished.
+	if out.ev.Type == EventUploaded {
 		e.commit.handOff(e, out)
 		return
 	}
