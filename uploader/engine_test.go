@@ -562,3 +562,39 @@ func TestChunkedUploadReportsProcessing(t *testing.T) {
 		t.Errorf("server has the file %d times (complete), want 1", c[sum])
 	}
 }
+
+func TestControlRequests(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	if err := Notify(f.state, OpReloadCredentials); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("Notify with nothing running = %v, want ErrNotRunning", err)
+	}
+	shown := make(chan struct{}, 1)
+	cfg := f.config()
+	cfg.OnShow = func() error { shown <- struct{}{}; return nil }
+	e := f.open(t, cfg)
+	if err := Notify(f.state, OpShow); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-shown:
+	default:
+		t.Fatal("show request did not reach OnShow")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if _, err := Call(ctx, f.state, Request{Op: "frobnicate"}); err == nil || !strings.Contains(err.Error(), "unknown request") {
+		t.Errorf("unknown op: %v", err)
+	}
+	// add through the owner queues and uploads.
+	r := recordEvents(t, e)
+	p, _ := f.write(t, "dropped.png", 100)
+	resp, err := Call(ctx, f.state, Request{Op: OpAdd, Paths: []string{p}})
+	if err != nil || len(resp.Items) != 1 {
+		t.Fatalf("add = %+v, %v", resp, err)
+	}
+	r.wait(t, 10*time.Second, "upload", func(evs []Event) bool { return uploadedPaths(evs)[p] == 1 })
+	st, err := Call(ctx, f.state, Request{Op: OpStatus})
+	if err != nil || st.Status == nil || st.Status.Paused {
+		t.Errorf("status = %+v, %v", st, err)
+	}
+}
