@@ -294,7 +294,10 @@ func (u *UI) handle(ev Event) {
 			u.burst.addFailure(u, filepath.Base(ev.Path), ev.Reason)
 		}
 	case AuthRequired:
-		u.setAuthFailed()
+		// Signed out on purpose: uploads wait for a sign-in, no alarm.
+		if u.user != "" {
+			u.setAuthFailed()
+		}
 	case Paused:
 		u.paused = true
 	case Resumed:

@@ -113,3 +113,19 @@ func TestRejectedTokenAtStart(t *testing.T) {
 	h := newHarness(t, acct)
 	h.loop.until(t, "sign in again", func() bool { return h.ui.TrayMenu().Items[0].Label == MenuSignInAgain })
 }
+
+func TestSignedOutUploadsWaitQuietly(t *testing.T) {
+	h := newHarness(t, signedIn())
+	h.loop.until(t, "token check", func() bool { return !h.ui.checking })
+	findItem(h.ui.TrayMenu(), MenuSignOut).Action()
+	h.loop.until(t, "signed out", func() bool { return h.ui.TrayMenu().Items[0].Label == MenuNotSignedIn })
+	h.engine.events <- Event{Kind: AuthRequired}
+	h.engine.events <- Event{Kind: Queued, Job: "x", Path: "/p/x.png"}
+	h.loop.until(t, "event handled", func() bool { return h.ui.jobs["x"] != nil })
+	if h.ui.authFailed || len(h.notes.all()) != 0 {
+		t.Errorf("after a sign-out: authFailed=%v notes=%v", h.ui.authFailed, h.notes.all())
+	}
+	if findItem(h.ui.TrayMenu(), MenuSignIn) == nil {
+		t.Error("no Sign in… entry after signing out")
+	}
+}
