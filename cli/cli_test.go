@@ -316,3 +316,11 @@ func TestOpenUploadMessages(t *testing.T) {
 		}
 	}
 }
+
+func TestRedact(t *testing.T) {
+	env := &Env{secrets: []string{"tok.en.12345", "pw", "hunter22"}}
+	got := env.redact("token tok.en.12345 and password hunter22, pw kept")
+	if want := "token [hidden] and password [hidden], pw kept"; got != want {
+		t.Errorf("redact = %q, want %q", got, want)
+	}
+}

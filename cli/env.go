@@ -51,9 +51,9 @@ type Env struct {
 	// folder (HistoryRecorder) when Recorder is nil. NewEnv sets it.
 	History bool
 
-	once   sync.Once
-	stdin  *bufio.Reader
-	secret string // never printed: replaced in messages by errorf
+	once    sync.Once
+	stdin   *bufio.Reader
+	secrets []string // never printed: blanked in messages by errorf
 }
 
 // Recorder records a finished upload, e.g. in the upload history. It is
@@ -138,8 +138,12 @@ func (env *Env) errorf(format string, a ...any) {
 }
 
 func (env *Env) redact(s string) string {
-	if env.secret != "" {
-		s = strings.ReplaceAll(s, env.secret, "[token]")
+	for _, sec := range env.secrets {
+		// A very short secret would blank ordinary words; none of ours
+		// (tokens, real passwords) is that short, so that costs nothing.
+		if len(sec) >= 6 {
+			s = strings.ReplaceAll(s, sec, "[hidden]")
+		}
 	}
 	return s
 }

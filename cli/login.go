@@ -157,7 +157,7 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			return usageError(env, loginCmd, "%v", err)
 		}
-		env.secret = token
+		env.secrets = append(env.secrets, token)
 		res, err = auth.SignInToken(ctx, client, token)
 		if err != nil {
 			return env.loginFailure(err)
@@ -167,11 +167,12 @@ func runLogin(ctx context.Context, env *Env, args []string) int {
 		if err != nil {
 			return usageError(env, loginCmd, "%v", err)
 		}
+		env.secrets = append(env.secrets, password)
 		res, err = env.signInPassword(ctx, client, f.username, password, f.totp)
 		if err != nil {
 			return env.loginFailure(err)
 		}
-		env.secret = res.Token
+		env.secrets = append(env.secrets, res.Token)
 	}
 
 	cfg.AllowHTTP, cfg.CAFile = conn.AllowHTTP, conn.CAFile

@@ -84,7 +84,7 @@ func (env *Env) signIn(ctx context.Context, o signInOptions) (*session, int) {
 	if ov.Token != "" && creds.Source == auth.SourceFlag {
 		creds.Source = auth.SourceEnv
 	}
-	env.secret = creds.Token
+	env.secrets = append(env.secrets, creds.Token)
 	c, err := auth.NewClient(creds, cfg)
 	if err != nil {
 		env.errorf("zipline-tray: %s\n", explain(err))
