@@ -205,7 +205,17 @@ func (d *dropZone) refreshBanner() {
 // update applies an engine event to the rows.
 func (d *dropZone) update(ev Event) {
 	switch ev.Kind {
-	case Paused, Resumed, AuthRequired:
+	case AuthRequired:
+		// Uploads under way went back to the queue, to wait for a sign-in.
+		for _, it := range d.items {
+			if it.url == "" && it.bar.Visible() {
+				it.bar.Hide()
+				it.setStatus("Waiting for you to sign in again")
+			}
+		}
+		d.refreshBanner()
+		return
+	case Paused, Resumed:
 		d.refreshBanner()
 		return
 	case WatchChanged:

@@ -63,6 +63,17 @@ func TestDropZoneQueuesDroppedFiles(t *testing.T) {
 		t.Errorf("clipboard = %q", got)
 	}
 
+	// A 401 while a file uploads: it waits for the sign-in.
+	h.ui.drop.dropped(fileURIs(a))
+	h.loop.until(t, "third row", func() bool { return h.ui.drop.items["job3"] != nil })
+	h.engine.events <- Event{Kind: Progress, Job: "job3", Path: a, Sent: 1, Total: 2}
+	h.engine.events <- Event{Kind: AuthRequired}
+	row3 := h.ui.drop.items["job3"]
+	h.loop.until(t, "waiting for sign-in", func() bool { return row3.status.Text == "Waiting for you to sign in again" && !row3.bar.Visible() })
+	if !h.ui.drop.banner.Visible() {
+		t.Error("no sign-in banner")
+	}
+
 	// A .sxcu file is not uploaded; it gets a message (import is issue 6).
 	sx := filepath.Join(dir, "zipline.sxcu")
 	os.WriteFile(sx, []byte("{}"), 0o600)
@@ -70,7 +81,7 @@ func TestDropZoneQueuesDroppedFiles(t *testing.T) {
 	if !h.ui.drop.noteLabel.Visible() || !strings.Contains(h.ui.drop.noteLabel.Text, "ShareX") {
 		t.Errorf("note = %q", h.ui.drop.noteLabel.Text)
 	}
-	if enq, _, _, _ := h.engine.snapshot(); len(enq) != 2 {
+	if enq, _, _, _ := h.engine.snapshot(); len(enq) != 3 {
 		t.Errorf("the .sxcu file was queued: %q", enq)
 	}
 }
