@@ -3,6 +3,14 @@
 // notifications. It is the only package besides main that imports Fyne, and
 // it never creates the fyne.App itself, so it tests headless with
 // fyne.io/fyne/v2/test.
+//
+// Hooks for tests that drive the real binary (internal/guitest): the tray
+// menu labels (Menu*), notification titles (Note*) and window titles
+// (*Title) are constants; the first menu entry reads "Signed in as NAME on
+// HOST", MenuNotSignedIn, or MenuSignInAgain after a 401 (clickable).
+// Notification actions are "default" (open) and "delete". The environment
+// variable ZIPLINE_TRAY_SHOW (package main) opens windows by name at start
+// (see UI.Show). Without a tray host the drop zone is the main window.
 package app
 
 import (
