@@ -357,6 +357,8 @@ func (u *UI) signedIn(server, name string) {
 	u.server, u.user, u.authFailed = server, name, false
 	u.refreshTray()
 	u.refreshWindows()
+	// Show where files go (and, after a 401, the queue resuming).
+	u.ShowDropZone()
 	u.goBackground(func(context.Context) func() {
 		u.opts.Engine.CredentialsChanged()
 		return nil
