@@ -41,9 +41,17 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 		}
 		folders = append(folders, p)
 	}
+	prevRun, _, err := e.st.counter(runKey)
+	if err != nil {
+		return err
+	}
+	run := prevRun + 1
+	if err := e.st.setCounter(runKey, run); err != nil {
+		return err
+	}
 	w, err := NewWatcher(WatcherConfig{
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
-		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp) },
+		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
 	})
 	if err != nil {
 		return err
@@ -150,13 +158,18 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 // catchUpSince answers the watcher's question for a folder it starts to
 // watch: a folder new to zipline-tray gets a mark of now and no catch-up;
 // a known one is scanned from its mark if catch-up is on.
-func (e *Engine) catchUpSince(folder string, catchUp bool) (time.Time, bool) {
+func (e *Engine) catchUpSince(folder string, catchUp bool, prevRun, run uint64) (time.Time, bool) {
 	m, ok, err := e.st.mark(folder)
 	if err != nil {
 		e.log.Warn("read last-watched mark", "folder", folder, "err", err)
 		return time.Time{}, false
 	}
-	if !ok {
+	seen, seenOK, _ := e.st.counter(seenKey(folder))
+	if err := e.st.setCounter(seenKey(folder), run); err != nil {
+		e.log.Warn("save last-watched mark", "folder", folder, "err", err)
+	}
+	// New, or removed and added back (not watched by the previous run).
+	if !ok || seenOK && seen != prevRun && seen != run {
 		if err := e.st.setMark(folder, time.Now()); err != nil {
 			e.log.Warn("save last-watched mark", "folder", folder, "err", err)
 		}

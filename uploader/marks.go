@@ -31,6 +31,14 @@ func (ws *watchState) saveMarks(e *Engine) {
 	}
 }
 
+// Watch runs are numbered; each folder remembers the last run that watched
+// it. A folder with a mark that was not watched by the previous run was
+// removed from the settings and added back: it starts from now like a new
+// folder, instead of catching up on everything since it was removed.
+const runKey = "\x00run"
+
+func seenKey(folder string) string { return "\x00seen:" + folder }
+
 func (ws *watchState) summary() []FolderSummary {
 	ws.mu.Lock()
 	w, _ := ws.w.(*Watcher)

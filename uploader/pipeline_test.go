@@ -178,3 +178,48 @@ func TestFirstAddAndCatchUp(t *testing.T) {
 		t.Errorf("live.png ×%d, while-away.png ×%d; want 1 each", counts[liveSum], counts[laterSum])
 	}
 }
+
+// A folder removed from the settings and added back later starts from now:
+// what arrived in it meanwhile is not uploaded. A folder that stayed watched
+// catches up.
+func TestReaddedFolderStartsFromNow(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	a, b := filepath.Join(f.dir, "a"), filepath.Join(f.dir, "b")
+	os.MkdirAll(a, 0o755)
+	os.MkdirAll(b, 0o755)
+	run := func(folders ...string) (*Engine, *recorder, func()) {
+		e, err := Open(f.config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := recordEvents(t, e)
+		var wf []WatchFolder
+		for _, p := range folders {
+			wf = append(wf, WatchFolder{Path: p})
+		}
+		stop := watching(t, e, AutoConfig{Folders: wf, CatchUp: true})
+		return e, r, func() { stop(); e.Close() }
+	}
+	_, _, stop := run(a, b) // both new: marks from now
+	stop()
+	_, _, stop = run(b) // a removed from the settings
+	stop()
+	away := filepath.Join(a, "while-removed.png")
+	os.WriteFile(away, []byte("not for upload"), 0o644)
+	caught := filepath.Join(b, "while-off.png")
+	os.WriteFile(caught, []byte("catch me up"), 0o644)
+
+	_, r, stop := run(a, b) // a added back
+	defer stop()
+	live := filepath.Join(a, "live.png")
+	os.WriteFile(live, []byte("live"), 0o644)
+	r.wait(t, 20*time.Second, "catch-up in b and the live file in a", func(evs []Event) bool {
+		up := uploadedPaths(evs)
+		return up[caught] == 1 && up[live] == 1
+	})
+	for _, ev := range r.snapshot() {
+		if ev.Path == away {
+			t.Errorf("file that arrived while its folder was not in the settings: %s", ev.Type)
+		}
+	}
+}

@@ -347,3 +347,18 @@ func (s *store) items() ([]Item, error) {
 	})
 	return out, err
 }
+
+// counter reads a number kept in the marks bucket (0 if absent).
+func (s *store) counter(key string) (n uint64, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMarks).Get([]byte(key)); len(v) == 8 {
+			n, ok = binary.BigEndian.Uint64(v), true
+		}
+		return nil
+	})
+	return n, ok, err
+}
+
+func (s *store) setCounter(key string, n uint64) error {
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(key), itob(n)) })
+}
