@@ -148,6 +148,7 @@ func runWatch(ctx context.Context, env *Env, args []string) int {
 		Folders: folders,
 		Include: cfg.Watch.Include,
 		CatchUp: cfg.Watch.CatchUp && !*noCatchUp,
+		OneOff:  len(dirs) > 0,
 	})
 	closeErr := e.Close()
 	unsubscribe()

@@ -19,6 +19,10 @@ type AutoConfig struct {
 	Debounce, Settle time.Duration
 	// MarkEvery is how often the last-watched marks are saved (default 30 s).
 	MarkEvery time.Duration
+	// OneOff marks a run with folders other than the configured ones
+	// (`watch DIR`): it does not count as "the previous run" when deciding
+	// whether a configured folder was removed and added back.
+	OneOff bool
 }
 
 // markSlack keeps a folder's mark behind "now" by more than a file can spend
@@ -45,9 +49,12 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	if err != nil {
 		return err
 	}
-	run := prevRun + 1
-	if err := e.st.setCounter(runKey, run); err != nil {
-		return err
+	run := prevRun
+	if !ac.OneOff {
+		run++
+		if err := e.st.setCounter(runKey, run); err != nil {
+			return err
+		}
 	}
 	w, err := NewWatcher(WatcherConfig{
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
