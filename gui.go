@@ -38,12 +38,19 @@ var Version = "0.1.0"
 // "Open with" or the command line) and --verbose. If the app already runs,
 // the files are handed to it (or its window raised) and this process ends.
 func runGUI(args []string) int {
-	verbose := false
+	verbose, show := false, false
 	var files []string
 	for _, a := range args {
 		if a == "--verbose" {
 			verbose = true
 			continue
+		}
+		// "zipline-tray show" raises the running app's window (or starts it).
+		if a == "show" && len(args) == 1 {
+			if _, err := os.Stat(a); err != nil {
+				show = true
+				continue
+			}
 		}
 		abs, err := filepath.Abs(a)
 		if err == nil {
@@ -173,6 +180,9 @@ func runGUI(args []string) int {
 		}
 		if len(files) > 0 {
 			ui.AddFiles(files)
+		}
+		if show {
+			ui.ShowDropZone()
 		}
 	})
 	a.Run()
