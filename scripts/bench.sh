@@ -67,3 +67,12 @@ chunks=$(grep -c 'upload/partial' "$tmp/fake.err" || true)
 echo
 echo "chunked (25 MiB chunks, ${chunks} chunk requests over $RUNS runs), ${SIZE_MIB} MiB, best of $RUNS:"
 echo "  zipline-tray     ${ch_s} s  $(mibs "$ch_s") MiB/s  peak RSS $((ch_rss / 1024)) MiB"
+
+echo
+echo "engine and watcher (go test -bench):"
+go test -tags migrated_fynedo -run '^$' -bench 'WatcherLatency|WatcherIdle|^BenchmarkLatency$|Burst500' -benchtime 1x ./uploader/ 2>&1 \
+  | grep -E '^Benchmark|ms|ratio' || true
+go test -tags migrated_fynedo -run '^$' -bench 'Upload' -benchtime 3x -benchmem ./zipline/ 2>&1 | grep -E '^Benchmark' || true
+
+echo
+BENCH_IDLE_SECS=${BENCH_IDLE_SECS:-60} scripts/bench-idle.sh
