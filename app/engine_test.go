@@ -35,7 +35,7 @@ func TestUploaderEngineEndToEnd(t *testing.T) {
 	h.ui.settings.Notify.OnSuccess = true
 	h.ui.settings.Links.Copy = true
 	file := filepath.Join(t.TempDir(), "shot.png")
-	if err := os.WriteFile(file, []byte("\x89PNG\r\n\x1a\nnot really"), 0o600); err != nil {
+	if err := os.WriteFile(file, tinyPNG(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	h.ui.drop.dropped(fileURIs(file))
@@ -104,7 +104,7 @@ func TestUploaderEngineWatch(t *testing.T) {
 		st := adapter.Watching()
 		return len(st) == 1 && st[0].OK && st[0].Text == "Watching"
 	})
-	os.WriteFile(filepath.Join(dir, "new.png"), []byte("\x89PNG\r\n\x1a\nx"), 0o600)
+	os.WriteFile(filepath.Join(dir, "new.png"), tinyPNG(), 0o600)
 	h.loop.until(t, "uploaded from the folder", func() bool { return len(srv.Files()) == 1 })
 
 	adapter.Pause()

@@ -1,9 +1,12 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"slices"
 	"sync"
 	"testing"
@@ -410,4 +413,11 @@ func fileURIs(paths ...string) []fyne.URI {
 		out = append(out, storage.NewFileURI(p))
 	}
 	return out
+}
+
+// tinyPNG is a real 2×2 image, so thumbnails decode.
+func tinyPNG() []byte {
+	var b bytes.Buffer
+	png.Encode(&b, image.NewNRGBA(image.Rect(0, 0, 2, 2)))
+	return b.Bytes()
 }

@@ -26,7 +26,7 @@ func TestDropZoneQueuesDroppedFiles(t *testing.T) {
 	a := filepath.Join(dir, "shot one.png")
 	b := filepath.Join(dir, "notes.txt")
 	for _, p := range []string{a, b} {
-		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+		if err := os.WriteFile(p, tinyPNG(), 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,7 +167,7 @@ func TestQueueWindowRetryAndCancel(t *testing.T) {
 func TestQueueWindowHistory(t *testing.T) {
 	h := newHarness(t, signedIn())
 	local := filepath.Join(t.TempDir(), "a.png")
-	os.WriteFile(local, []byte("x"), 0o600)
+	os.WriteFile(local, tinyPNG(), 0o600)
 	h.engine.mu.Lock()
 	h.engine.history = []Record{
 		{ID: "h1", Path: local, Name: "a.png", URL: "https://z.example.com/u/a.png", Time: time.Now()},
