@@ -36,7 +36,69 @@ Goroutine 12 (running) created at:
 ==================
 `
 
+// fyne.io/systray stores a new icon into its property in place while
+// godbus encodes the old one for a reply; we only called SetSystemTrayIcon.
+const setIconRace = `==================
+WARNING: DATA RACE
+Write at 0x00c00209ea50 by main goroutine:
+  reflect.typedmemmove()
+      /usr/local/go/src/runtime/mbarrier.go:1 +0x1
+  github.com/godbus/dbus/v5.setDest()
+      /root/go/pkg/mod/github.com/godbus/dbus/v5@v5.2.4/dbus.go:1 +0x1
+  fyne.io/systray.SetIcon()
+      /root/go/pkg/mod/fyne.io/systray@v1.12.3/systray_unix.go:1 +0x1
+  github.com/zipline-tray/zipline-tray/app.(*UI).refreshTray()
+      /work/main/app/tray.go:132 +0x848
+
+Previous read at 0x00c00209ea50 by goroutine 117:
+  reflect.Value.Uint()
+      /usr/local/go/src/reflect/value.go:1 +0x1
+  github.com/godbus/dbus/v5.(*encoder).encode()
+      /root/go/pkg/mod/github.com/godbus/dbus/v5@v5.2.4/encoder.go:1 +0x1
+  github.com/godbus/dbus/v5.(*Conn).inWorker.gowrap1()
+      /root/go/pkg/mod/github.com/godbus/dbus/v5@v5.2.4/conn.go:443 +0x38
+
+Goroutine 117 (running) created at:
+  github.com/godbus/dbus/v5.(*Conn).inWorker()
+==================
+`
+
+// Two of our goroutines use a map-based library type at once.
+const bothSidesRace = `==================
+WARNING: DATA RACE
+Write at 0x00c000 by goroutine 7:
+  runtime.mapassign_faststr()
+      /usr/local/go/src/runtime/map.go:1 +0x1
+  example.com/lib.(*Cache).Put()
+      /root/go/pkg/mod/example.com/lib/cache.go:1 +0x1
+  github.com/zipline-tray/zipline-tray/uploader.(*Engine).finish()
+      /work/main/uploader/engine.go:1 +0x1
+
+Previous read at 0x00c000 by goroutine 9:
+  runtime.mapaccess1_faststr()
+      /usr/local/go/src/runtime/map.go:1 +0x1
+  example.com/lib.(*Cache).Get()
+      /root/go/pkg/mod/example.com/lib/cache.go:1 +0x1
+  main.runGUI.func3()
+      /work/main/gui.go:1 +0x1
+==================
+`
+
 func TestRacesSplitsOursFromDependencies(t *testing.T) {
+	for name, c := range map[string]struct {
+		report string
+		ours   bool
+	}{
+		"inside systray":            {systrayRace, false},
+		"in our code":               {appRace, true},
+		"systray property in place": {setIconRace, false},
+		"our goroutines via a lib":  {bothSidesRace, true},
+	} {
+		if got := touchesOurCode(c.report); got != c.ours {
+			t.Errorf("%s: ours = %v, want %v", name, got, c.ours)
+		}
+	}
+
 	out := "log line\n" + systrayRace + "more log\n" + appRace + "Found 2 data race(s)\n"
 	ours, theirs := races(out)
 	if len(ours) != 1 || !strings.Contains(ours[0], "app.(*UI).State") {

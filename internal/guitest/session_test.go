@@ -37,10 +37,7 @@ func needDesktop(t *testing.T) {
 	if os.Getenv("ZIPLINE_TRAY_REAL_KEYRING") == "" {
 		t.Skip("GUI end-to-end test: run it inside scripts/testenv.sh (make test), which provides a display, a session bus and a keyring")
 	}
-	if os.Getenv("DISPLAY") == "" {
-		t.Fatal("inside testenv but DISPLAY is not set: is Xvfb installed? (make deps)")
-	}
-	for _, tool := range []string{"dbus-daemon", "gnome-keyring-daemon", "xdotool", "import"} {
+	for _, tool := range []string{"Xvfb", "dbus-daemon", "gnome-keyring-daemon", "xdotool", "import", "xclip"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("GUI tests need %s (make deps installs it): %v", tool, err)
 		}
@@ -101,10 +98,11 @@ func binary(t *testing.T) string {
 	return binPath
 }
 
-// session is a private desktop session: temporary home, its own session
-// bus with an unlocked gnome-keyring, and the fake tray host and
-// notification server on that bus. The X display is the one testenv
-// started.
+// session is a private desktop session: temporary home, its own X
+// display (Xvfb), its own session bus with an unlocked gnome-keyring, and
+// the fake tray host and notification server on that bus. Nothing is
+// shared with other tests running at the same time: not windows, not the
+// clipboard, not bus names.
 type session struct {
 	t    *testing.T
 	dir  string
@@ -114,7 +112,11 @@ type session struct {
 	bin  string
 }
 
-func newSession(t *testing.T) *session {
+type sessionOpt int
+
+const noTrayHost sessionOpt = 1 // a desktop without a tray (GNOME without the AppIndicator extension)
+
+func newSession(t *testing.T, opts ...sessionOpt) *session {
 	t.Helper()
 	needDesktop(t)
 	s := &session{t: t, dir: t.TempDir(), bin: binary(t)}
@@ -139,7 +141,7 @@ func newSession(t *testing.T) *session {
 	}
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
-		if _, mine := dirs[k]; mine || k == "DBUS_SESSION_BUS_ADDRESS" || strings.HasPrefix(k, "ZIPLINE_") {
+		if _, mine := dirs[k]; mine || k == "DBUS_SESSION_BUS_ADDRESS" || k == "DISPLAY" || k == "WAYLAND_DISPLAY" || strings.HasPrefix(k, "ZIPLINE_") {
 			continue
 		}
 		s.env = append(s.env, kv)
@@ -151,7 +153,7 @@ func newSession(t *testing.T) *session {
 		}
 		s.env = append(s.env, k+"="+p)
 	}
-	s.env = append(s.env, "DBUS_SESSION_BUS_ADDRESS="+bus.Address)
+	s.env = append(s.env, "DBUS_SESSION_BUS_ADDRESS="+bus.Address, "DISPLAY="+startXvfb(t))
 
 	// A real Secret Service on the private bus, unlocked, as testenv does.
 	kr := exec.Command("gnome-keyring-daemon", "--unlock", "--components=secrets")
@@ -161,16 +163,98 @@ func newSession(t *testing.T) *session {
 		t.Fatalf("gnome-keyring-daemon: %v\n%s", err, out)
 	}
 
-	host, err := traytest.StartAddress(bus.Address)
+	conn, err := traytest.Connect(bus.Address)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.host = host
-	t.Cleanup(func() { host.Close() })
-	if err := waitName(ctx, host.Conn(), "org.freedesktop.secrets"); err != nil {
+	t.Cleanup(func() { conn.Close() })
+	if err := waitName(ctx, conn, "org.freedesktop.secrets"); err != nil {
 		t.Fatalf("keyring on the private bus: %v", err)
 	}
+	if len(opts) == 0 || opts[0] != noTrayHost {
+		host, err := traytest.Start(conn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.host = host
+		t.Cleanup(func() { host.Close() })
+	}
 	return s
+}
+
+// startXvfb starts a virtual display for one test and returns its name.
+// Xvfb picks a free number itself (-displayfd).
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		w.Close()
+		t.Fatalf("start Xvfb: %v", err)
+	}
+	w.Close()
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+			t.Errorf("Xvfb exited during the test (%v):\n%s", cmd.ProcessState, stderr.String())
+			return
+		default:
+		}
+		cmd.Process.Signal(syscall.SIGTERM)
+		<-exited
+	})
+	// Xvfb writes the display number once it accepts clients; the read
+	// ends with EOF if it dies first.
+	var num string
+	buf := make([]byte, 16)
+	for {
+		n, err := r.Read(buf)
+		num += string(buf[:n])
+		if strings.HasSuffix(num, "\n") || err != nil {
+			break
+		}
+	}
+	num = strings.TrimSpace(num)
+	if num == "" {
+		t.Fatalf("Xvfb did not start:\n%s", stderr.String())
+	}
+	display := ":" + num
+	// An X client gets through before the app is started.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = poll(ctx, "Xvfb "+display+" to answer", func() (bool, error) {
+		c := exec.CommandContext(ctx, "xdotool", "getdisplaygeometry")
+		c.Env = append(os.Environ(), "DISPLAY="+display)
+		out, err := c.CombinedOutput()
+		if err != nil {
+			return false, fmt.Errorf("%w: %s", err, out)
+		}
+		return true, nil
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	return display
+}
+
+// display is the session's X display (":N").
+func (s *session) display() string {
+	for _, kv := range s.env {
+		if v, ok := strings.CutPrefix(kv, "DISPLAY="); ok {
+			return v
+		}
+	}
+	return ""
 }
 
 func (s *session) path(rel string) string { return filepath.Join(s.dir, rel) }
@@ -242,9 +326,10 @@ func (s *session) login(srv *ziplinetest.Server) {
 
 // appProc is the running desktop app.
 type appProc struct {
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan struct{}
+	display string // the session's X display, for xdotool and import
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	done    chan struct{}
 }
 
 // start runs the desktop app (no arguments) in the session, with extra
@@ -261,7 +346,7 @@ func (s *session) start(env ...string) *appProc {
 	if err := cmd.Start(); err != nil {
 		s.t.Fatal(err)
 	}
-	a := &appProc{cmd: cmd, out: out, done: make(chan struct{})}
+	a := &appProc{display: s.display(), cmd: cmd, out: out, done: make(chan struct{})}
 	go func() { cmd.Wait(); close(a.done) }()
 	t := s.t
 	t.Cleanup(func() {
@@ -275,6 +360,11 @@ func (s *session) start(env ...string) *appProc {
 		}
 		if t.Failed() {
 			t.Logf("app output:\n%s", out)
+			logs, _ := filepath.Glob(filepath.Join(s.path("profile"), "*", "logs", "*.log"))
+			for _, f := range logs {
+				b, _ := os.ReadFile(f)
+				t.Logf("%s:\n%s", f, b)
+			}
 		}
 	})
 	return a
@@ -306,17 +396,64 @@ func races(out string) (ours, theirs []string) {
 	}
 }
 
-// touchesOurCode looks at the access stacks of a race report ("Write at",
-// "Previous read at"...), not at where the goroutines were created.
+// touchesOurCode reads the access stacks of a race report ("Write at",
+// "Previous read at"...; not where goroutines were created). The race is
+// ours when an access happens in our code, or when both accesses come
+// through our code (two of our goroutines using a library unsafely). A
+// race between a library's own goroutines is not ours even if we called
+// into the library correctly on one side (fyne.io/systray updates its
+// D-Bus properties in place while godbus encodes a reply from them).
 func touchesOurCode(report string) bool {
-	inAccess := false
+	var stacks [][]string
+	cur := -1
 	for _, line := range strings.Split(report, "\n") {
-		if line != "" && line[0] != ' ' && line[0] != '\t' {
-			inAccess = !strings.HasPrefix(line, "Goroutine ")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if line[0] != ' ' && line[0] != '\t' {
+			cur = -1
+			if strings.Contains(line, " at ") && !strings.HasPrefix(line, "Goroutine ") {
+				stacks = append(stacks, nil)
+				cur = len(stacks) - 1
+			}
 			continue
 		}
 		l := strings.TrimSpace(line)
-		if inAccess && (strings.HasPrefix(l, "main.") || strings.HasPrefix(l, "github.com/zipline-tray/zipline-tray/")) {
+		if cur < 0 || strings.HasPrefix(l, "/") || strings.HasPrefix(l, "<autogenerated>") {
+			continue // file:line lines
+		}
+		stacks[cur] = append(stacks[cur], l)
+	}
+	if len(stacks) == 0 {
+		return false
+	}
+	all := true
+	for _, frames := range stacks {
+		for _, f := range frames {
+			if isRuntimeFrame(f) {
+				continue
+			}
+			if isOurFrame(f) {
+				return true // the access itself is in our code
+			}
+			break
+		}
+		has := false
+		for _, f := range frames {
+			has = has || isOurFrame(f)
+		}
+		all = all && has
+	}
+	return all
+}
+
+func isOurFrame(f string) bool {
+	return strings.HasPrefix(f, "main.") || strings.HasPrefix(f, "github.com/zipline-tray/zipline-tray/")
+}
+
+func isRuntimeFrame(f string) bool {
+	for _, p := range []string{"runtime.", "reflect.", "sync.", "sync/atomic.", "internal/"} {
+		if strings.HasPrefix(f, p) {
 			return true
 		}
 	}
@@ -370,9 +507,16 @@ func (b *syncBuffer) String() string {
 	return b.b.String()
 }
 
-// xdotool runs xdotool on the test display.
-func xdotool(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "xdotool", args...)
+// x runs an X client (xdotool, import, xclip) on the app's display.
+func (a *appProc) x(ctx context.Context, name string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+a.display)
+	return cmd
+}
+
+// xdotool runs xdotool on the app's display.
+func (a *appProc) xdotool(ctx context.Context, args ...string) (string, error) {
+	cmd := a.x(ctx, "xdotool", args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -384,7 +528,7 @@ func xdotool(ctx context.Context, args ...string) (string, error) {
 
 // visibleWindows lists the app's mapped windows by title.
 func (a *appProc) visibleWindows(ctx context.Context) (map[string]string, error) {
-	out, err := xdotool(ctx, "search", "--onlyvisible", "--pid", strconv.Itoa(a.pid()), "--name", ".")
+	out, err := a.xdotool(ctx, "search", "--onlyvisible", "--pid", strconv.Itoa(a.pid()), "--name", ".")
 	if err != nil {
 		// xdotool exits 1 when nothing matches.
 		var ee *exec.ExitError
@@ -395,7 +539,7 @@ func (a *appProc) visibleWindows(ctx context.Context) (map[string]string, error)
 	}
 	wins := map[string]string{}
 	for _, id := range strings.Fields(out) {
-		name, err := xdotool(ctx, "getwindowname", id)
+		name, err := a.xdotool(ctx, "getwindowname", id)
 		if err != nil {
 			continue // closed meanwhile
 		}
@@ -447,8 +591,8 @@ func keys(m map[string]string) []string {
 }
 
 // capture takes a PNG of window id (X window id as xdotool prints it).
-func capture(ctx context.Context, id, file string) (image.Image, error) {
-	out, err := exec.CommandContext(ctx, "import", "-window", id, file).CombinedOutput()
+func (a *appProc) capture(ctx context.Context, id, file string) (image.Image, error) {
+	out, err := a.x(ctx, "import", "-window", id, file).CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("import -window %s: %w\n%s", id, err, out)
 	}

@@ -13,9 +13,9 @@ const menuSignOut = "Sign out"
 
 // typeKeys sends key presses to the focused window with xdotool (XTEST,
 // as a keyboard would).
-func typeKeys(ctx context.Context, t *testing.T, args ...string) {
+func (a *appProc) typeKeys(ctx context.Context, t *testing.T, args ...string) {
 	t.Helper()
-	if _, err := xdotool(ctx, args...); err != nil {
+	if _, err := a.xdotool(ctx, args...); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -35,15 +35,15 @@ func TestSignInThroughWindow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	typeKeys(ctx, t, "windowfocus", "--sync", id)
+	app.typeKeys(ctx, t, "windowfocus", "--sync", id)
 	// Tab focuses the first field (the server address), then the next.
-	typeKeys(ctx, t, "key", "--clearmodifiers", "Tab")
-	typeKeys(ctx, t, "type", "--delay", "10", srv.URL)
-	typeKeys(ctx, t, "key", "Tab")
-	typeKeys(ctx, t, "type", "--delay", "10", testUser)
-	typeKeys(ctx, t, "key", "Tab")
-	typeKeys(ctx, t, "type", "--delay", "10", testPassword)
-	typeKeys(ctx, t, "key", "Return")
+	app.typeKeys(ctx, t, "key", "--clearmodifiers", "Tab")
+	app.typeKeys(ctx, t, "type", "--delay", "10", srv.URL)
+	app.typeKeys(ctx, t, "key", "Tab")
+	app.typeKeys(ctx, t, "type", "--delay", "10", testUser)
+	app.typeKeys(ctx, t, "key", "Tab")
+	app.typeKeys(ctx, t, "type", "--delay", "10", testPassword)
+	app.typeKeys(ctx, t, "key", "Return")
 
 	if err := app.waitNoWindow(ctx, titleSignIn); err != nil {
 		t.Fatal(err)

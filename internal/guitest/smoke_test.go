@@ -12,11 +12,14 @@ import (
 const (
 	titleSignIn   = "Sign in to Zipline"
 	titleDropZone = "Zipline Tray"
+	titleQueue    = "Queue & history"
 
 	menuDropZone    = "Open drop zone"
 	menuPause       = "Pause watching"
 	menuResume      = "Resume watching"
 	menuSignInAgain = "Sign in again…"
+	menuQueue       = "Queue & history…"
+	menuRecent      = "Recent uploads"
 	menuQuit        = "Quit"
 )
 
@@ -39,7 +42,7 @@ func TestFreshProfileShowsSignInWindow(t *testing.T) {
 	shot := filepath.Join(t.TempDir(), "signin.png")
 	var n, w, h int
 	err = poll(ctx, "the sign-in window to be drawn", func() (bool, error) {
-		img, err := capture(ctx, id, shot)
+		img, err := app.capture(ctx, id, shot)
 		if err != nil {
 			return false, err
 		}

@@ -1,6 +1,7 @@
 package guitest
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"image"
@@ -73,12 +74,48 @@ func fromApp(a *appProc, match func(traytest.Notification) bool) func(traytest.N
 	return func(n traytest.Notification) bool { return n.SenderPID == a.pid() && match(n) }
 }
 
+// iconBytes is the first IconPixmap image of the item, to compare states.
+func iconBytes(ctx context.Context, t *testing.T, it *traytest.Item) []byte {
+	t.Helper()
+	icon, err := it.Icon(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(icon) == 0 || icon[0].W < 16 || icon[0].H < 16 || len(icon[0].Pix) != int(icon[0].W*icon[0].H*4) {
+		t.Fatalf("tray icon pixmap is missing or empty: %d images", len(icon))
+	}
+	return icon[0].Pix
+}
+
+// waitIcon waits until the tray icon is (same) or is not (!same) want.
+func waitIcon(ctx context.Context, t *testing.T, it *traytest.Item, want []byte, same bool, what string) {
+	t.Helper()
+	err := poll(ctx, what, func() (bool, error) {
+		icon, err := it.Icon(ctx)
+		if err != nil || len(icon) == 0 {
+			return false, err
+		}
+		return bytes.Equal(icon[0].Pix, want) == same, nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// clipboard reads the CLIPBOARD selection on the app's display.
+func (a *appProc) clipboard(ctx context.Context) (string, error) {
+	out, err := a.x(ctx, "xclip", "-o", "-selection", "clipboard").Output()
+	return string(out), err
+}
+
 // The signed-in app through the tray, as a desktop panel drives it: the
-// item registers with a real icon, the menu opens the drop zone and
-// pauses/resumes, a screenshot dropped in the watched folder is uploaded
-// and announced, a token the server no longer accepts turns into a
-// "sign in again" notification whose action opens the sign-in window, and
-// Quit ends the app.
+// item registers with a real icon; a left click and the menu open windows;
+// Pause/Resume relabel the entry and swap the icon; a screenshot dropped
+// in the watched folder is uploaded, announced, listed under Recent
+// uploads and its link put on the clipboard; when the server stops
+// accepting the token the next upload waits, a "sign in again"
+// notification's action opens the sign-in window, and signing in there
+// uploads the waiting file (nothing lost); Quit ends the app.
 func TestTrayFlow(t *testing.T) {
 	s := newSession(t)
 	srv := fakeServer(t)
@@ -90,7 +127,7 @@ func TestTrayFlow(t *testing.T) {
 	s.watchFolder(shots)
 
 	app := s.start()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
 	it, err := s.host.WaitItemPID(ctx, app.pid())
@@ -100,47 +137,49 @@ func TestTrayFlow(t *testing.T) {
 	if st, err := it.StringProperty(ctx, "Status"); err != nil || st != "Active" {
 		t.Errorf("tray Status = %q, %v; want Active", st, err)
 	}
-	icon, err := it.Icon(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(icon) == 0 || icon[0].W < 16 || icon[0].H < 16 || len(icon[0].Pix) != int(icon[0].W*icon[0].H*4) {
-		t.Errorf("tray icon pixmap is missing or empty: %d images", len(icon))
-	}
-
 	menu, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool { return m.Find(menuPause) != nil })
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, label := range []string{menuDropZone, menuQuit} {
+	idle := iconBytes(ctx, t, it)
+	for _, label := range []string{menuDropZone, menuQueue, menuQuit} {
 		if menu.Find(label) == nil {
 			t.Errorf("tray menu has no %q:\n%s", label, menu)
 		}
 	}
 
-	// Open drop zone → its window appears.
-	if err := it.Click(ctx, menuDropZone); err != nil {
+	// Left click → the drop zone; the menu → queue & history.
+	if err := it.Activate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := app.waitWindow(ctx, titleDropZone); err != nil {
 		t.Fatal(err)
 	}
+	if err := it.Click(ctx, menuQueue); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.waitWindow(ctx, titleQueue); err != nil {
+		t.Fatal(err)
+	}
 
-	// Pause → the entry becomes Resume; Resume → back.
+	// Pause → the entry becomes Resume and the icon changes; Resume → back.
 	if err := it.Click(ctx, menuPause); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool { return m.Find(menuResume) != nil && m.Find(menuPause) == nil }); err != nil {
 		t.Fatal(err)
 	}
+	waitIcon(ctx, t, it, idle, false, "the paused tray icon")
 	if err := it.Click(ctx, menuResume); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool { return m.Find(menuPause) != nil }); err != nil {
 		t.Fatal(err)
 	}
+	waitIcon(ctx, t, it, idle, true, "the idle tray icon after Resume")
 
-	// A screenshot in the watched folder is uploaded and announced.
+	// A screenshot in the watched folder is uploaded and announced, its
+	// link is on the clipboard, and the menu lists it.
 	dropImage(t, shots, "first.png", 10)
 	note, err := s.host.WaitNotification(ctx, fromApp(app, func(n traytest.Notification) bool {
 		return n.Summary == "Link copied" || n.Summary == "Uploaded"
@@ -148,12 +187,31 @@ func TestTrayFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files := srv.Files(); len(files) != 1 {
+	files := srv.Files()
+	if len(files) != 1 {
 		t.Fatalf("server has %d files after one screenshot, want 1 (notification: %s)", len(files), note)
 	}
+	link := files[0].URL
+	if !strings.Contains(note.Body, link) {
+		t.Errorf("notification body %q does not show the link %s", note.Body, link)
+	}
+	var clip string
+	if err := poll(ctx, "the link on the clipboard", func() (bool, error) {
+		var err error
+		clip, err = app.clipboard(ctx)
+		return strings.TrimSpace(clip) == link, err
+	}); err != nil {
+		t.Errorf("%v: clipboard has %q, want %q", err, clip, link)
+	}
+	if _, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool {
+		r := m.Find(menuRecent)
+		return r != nil && r.Find("first.png") != nil
+	}); err != nil {
+		t.Error(err)
+	}
 
-	// The server forgets the token: the next upload gets a 401 and the app
-	// asks to sign in again, losing nothing.
+	// The server forgets the token: the next upload gets a 401, the app
+	// keeps the file and asks to sign in again.
 	if err := srv.ResetToken(testUser); err != nil {
 		t.Fatal(err)
 	}
@@ -170,12 +228,33 @@ func TestTrayFlow(t *testing.T) {
 	if _, err := it.WaitMenu(ctx, func(m *traytest.MenuItem) bool { return m.Find(menuSignInAgain) != nil }); err != nil {
 		t.Error(err)
 	}
+	waitIcon(ctx, t, it, idle, false, "the sign-in tray icon")
+
+	// Its action opens the sign-in window, with server and user filled in:
+	// the password alone signs in again and the waiting file goes up.
 	if err := s.host.InvokeAction(note.ID, "default"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.waitWindow(ctx, titleSignIn); err != nil {
+	id, err := app.waitWindow(ctx, titleSignIn)
+	if err != nil {
 		t.Fatal(err)
 	}
+	app.typeKeys(ctx, t, "windowfocus", "--sync", id)
+	app.typeKeys(ctx, t, "key", "Tab", "Tab", "Tab") // server, username, password
+	app.typeKeys(ctx, t, "type", "--delay", "10", testPassword)
+	app.typeKeys(ctx, t, "key", "Return")
+	if err := app.waitNoWindow(ctx, titleSignIn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.host.WaitNotification(ctx, fromApp(app, func(n traytest.Notification) bool {
+		return strings.Contains(n.Body, "second.png")
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if len(srv.Files()) != 2 {
+		t.Errorf("server has %d files after signing in again, want 2", len(srv.Files()))
+	}
+	waitIcon(ctx, t, it, idle, true, "the idle tray icon after signing in again")
 
 	// Quit from the tray ends the process cleanly.
 	if err := it.Click(ctx, menuQuit); err != nil {
@@ -188,5 +267,19 @@ func TestTrayFlow(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("the app did not exit after Quit")
+	}
+}
+
+// Without a tray host (GNOME without the AppIndicator extension) the app
+// stays reachable: the drop zone opens by itself as the main window.
+func TestWithoutTrayTheDropZoneOpens(t *testing.T) {
+	s := newSession(t, noTrayHost)
+	srv := fakeServer(t)
+	s.login(srv)
+	app := s.start()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := app.waitWindow(ctx, titleDropZone); err != nil {
+		t.Fatal(err)
 	}
 }
