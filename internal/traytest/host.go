@@ -89,6 +89,7 @@ type Host struct {
 	ownConn bool
 	props   *prop.Properties
 	signals chan *dbus.Signal
+	stop    chan struct{} // closed by unexport; godbus may still hold signals, so it is never closed
 
 	mu      sync.Mutex
 	items   []string // "service/path", in registration order
@@ -191,6 +192,7 @@ func (h *Host) export() error {
 		return fmt.Errorf("watch bus names: %w", err)
 	}
 	h.signals = make(chan *dbus.Signal, 64)
+	h.stop = make(chan struct{})
 	h.conn.Signal(h.signals)
 	go h.watchOwners()
 
@@ -218,7 +220,7 @@ func (h *Host) unexport() {
 			dbus.WithMatchInterface("org.freedesktop.DBus"),
 			dbus.WithMatchMember("NameOwnerChanged"),
 		)
-		close(h.signals)
+		close(h.stop)
 	}
 }
 
@@ -294,7 +296,17 @@ func (h *Host) wait(ctx context.Context, what string, check func() bool) error {
 }
 
 func (h *Host) watchOwners() {
-	for sig := range h.signals {
+	for {
+		var sig *dbus.Signal
+		var ok bool
+		select {
+		case sig, ok = <-h.signals:
+			if !ok {
+				return // the connection closed
+			}
+		case <-h.stop:
+			return
+		}
 		if sig == nil || sig.Name != "org.freedesktop.DBus.NameOwnerChanged" || len(sig.Body) < 3 {
 			continue
 		}
