@@ -68,3 +68,10 @@ screenshots: build
 # throw-away profile and a watched demo folder. Ctrl-C stops everything.
 demo: build
 	scripts/demo.sh $(BIN)
+
+# Issue 5's desktop figures: start-up to tray ready, idle CPU and RSS of the
+# app beside cmd/minitray (Fyne's floor), under Xvfb with a fake tray host.
+# BENCH_GUI_SECS (60), BENCH_GUI_RUNS (5), BENCH_GUI_SETTLE (5) tune it.
+.PHONY: bench-gui
+bench-gui: deps
+	scripts/bench-gui.sh
