@@ -183,9 +183,9 @@ func TestSecondProcessGetsQueue(t *testing.T) {
 
 // SIGKILL in the middle of a queue of 100: after a restart every file is
 // on the server. A file can be uploaded twice only if its upload was in
-// flight at the kill: still running (at most Concurrency) or finished but
-// its link not yet on disk (the committer holds at most Concurrency more) —
-// so at most 2×Concurrency = 4 duplicates.
+// flight at the kill: still running or finished but its link not yet on
+// disk — the engine keeps those together under 2×Concurrency, so at most
+// 4 duplicates.
 func TestKilledMidQueue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
