@@ -115,7 +115,8 @@ func (a *appProc) clipboard(ctx context.Context) (string, error) {
 // uploads and its link put on the clipboard; when the server stops
 // accepting the token the next upload waits, a "sign in again"
 // notification's action opens the sign-in window, and signing in there
-// uploads the waiting file (nothing lost); Quit ends the app.
+// uploads the waiting file (nothing lost); a file opened with the app
+// while it runs is handed to it; Quit ends the app.
 func TestTrayFlow(t *testing.T) {
 	s := newSession(t)
 	srv := fakeServer(t)
@@ -255,6 +256,20 @@ func TestTrayFlow(t *testing.T) {
 		t.Errorf("server has %d files after signing in again, want 2", len(srv.Files()))
 	}
 	waitIcon(ctx, t, it, idle, true, "the idle tray icon after signing in again")
+
+	// "Open with" / a file given on the command line while the app runs:
+	// the second process hands the file to the running app and exits.
+	other := s.path("home/third.png")
+	dropImage(t, filepath.Dir(other), filepath.Base(other), 90)
+	s.run("", other)
+	if _, err := s.host.WaitNotification(ctx, fromApp(app, func(n traytest.Notification) bool {
+		return strings.Contains(n.Body, "third.png")
+	})); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(srv.Files()); n != 3 {
+		t.Errorf("server has %d files after the hand-over, want 3", n)
+	}
 
 	// Quit from the tray ends the process cleanly.
 	if err := it.Click(ctx, menuQuit); err != nil {
