@@ -80,6 +80,7 @@ type Uploaded struct {
 	Options   zipline.UploadOptions // as sent; Password is set for a protected file: never store it
 	DeletesAt string                // the server's deletesAt, if it said
 	Time      time.Time
+	SHA256    string // of the content sent, hex; "" if unknown
 }
 
 // NewEnv is the environment of this process.

@@ -129,7 +129,11 @@ func (r HistoryRecorder) RecordUpload(ctx context.Context, u Uploaded) error {
 	if u.Options.Password == "" && u.Server != "" {
 		// With the content hash the queue can reuse this link (ReuseLinks)
 		// instead of uploading the same file again.
-		if sum, err := fileSHA256(abs); err == nil {
+		sum := u.SHA256
+		if sum == "" {
+			sum, err = fileSHA256(abs)
+		}
+		if err == nil {
 			h.SHA256, h.Options = sum, uploader.OptionsKey(u.Options)
 		}
 	}

@@ -516,6 +516,7 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path, label
 		// "report.pdf" for a .pdf would be stored as report.pdf.pdf.
 		opts.Filename = strings.TrimSuffix(opts.Filename, filepath.Ext(up.Name))
 	}
+	up, contentSum := hashWhileSending(up)
 	name := filepath.Base(path)
 	defer bar.done(i)
 	for {
@@ -553,7 +554,7 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path, label
 			abs = path
 		}
 		u := Uploaded{Path: abs, URL: f.URL, FileID: f.ID, Name: f.Name, Server: sess.server, Size: up.Size,
-			Options: opts, DeletesAt: f.DeletesAt, Time: time.Now()}
+			Options: opts, DeletesAt: f.DeletesAt, Time: time.Now(), SHA256: contentSum()}
 		if rerr := env.record(ctx, u); rerr != nil {
 			bar.printf(env.Stderr, "%s: uploaded, but not added to the history: %v\n", label, rerr)
 		}

@@ -61,6 +61,7 @@ echo "  curl -F          ${curl_s} s  $(mibs "$curl_s") MiB/s"
 echo "  zipline-tray     ${cli_s} s  $(mibs "$cli_s") MiB/s  peak RSS $((cli_rss / 1024)) MiB"
 awk -v a="$curl_s" -v b="$cli_s" 'BEGIN{printf "  ratio            %.2f x curl throughput (target >= 0.9)\n", a/b}'
 
+[ -n "${BENCH_SINGLE_ONLY:-}" ] && exit 0
 start_fake -chunk-size 25mb -chunk-max 25mb -v
 read -r ch_s ch_rss < <(run_cli)
 chunks=$(grep -c 'upload/partial' "$tmp/fake.err" || true)
