@@ -731,7 +731,8 @@ func (e *Engine) announce(o outcome) {
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	commits int // transactions written, for the benchmarks
+	commits int           // transactions written, for the benchmarks
+	busy    time.Duration // time spent writing them
 	wake    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
@@ -769,9 +770,13 @@ func (c *committer) run(e *Engine) {
 		}
 		c.mu.Unlock()
 		if len(batch) > 0 {
+			t := time.Now()
 			if err := e.st.finishMany(batch); err != nil {
 				e.log.Error("record finished uploads", "files", len(batch), "err", err)
 			}
+			c.mu.Lock()
+			c.busy += time.Since(t)
+			c.mu.Unlock()
 			e.mu.Lock()
 			e.finishing -= len(batch)
 			e.mu.Unlock()
