@@ -21,7 +21,8 @@ func (a *appProc) typeKeys(ctx context.Context, t *testing.T, args ...string) {
 }
 
 // A new user signs in through the window with the keyboard alone: server
-// address, username, password, Enter. The window closes, the tray menu
+// address, username, a wrong password (refused, the window stays), the
+// right one, Enter. The window closes, the tray menu
 // offers "Sign out", and the token is in the real keyring (the CLI in the
 // same session sees the account).
 func TestSignInThroughWindow(t *testing.T) {
@@ -42,6 +43,27 @@ func TestSignInThroughWindow(t *testing.T) {
 	app.typeKeys(ctx, t, "key", "Tab")
 	app.typeKeys(ctx, t, "type", "--delay", "10", testUser)
 	app.typeKeys(ctx, t, "key", "Tab")
+
+	// A wrong password is refused and the window stays, keeping what was
+	// typed; nothing is saved.
+	app.typeKeys(ctx, t, "type", "--delay", "10", "wrong password")
+	app.typeKeys(ctx, t, "key", "Return")
+	if err := poll(ctx, "the refused login", func() (bool, error) {
+		for _, r := range srv.Requests() {
+			if r.Path == "/api/auth/login" && r.Status >= 400 {
+				return true, nil
+			}
+		}
+		return false, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := app.waitWindow(ctx, titleSignIn); err != nil {
+		t.Fatalf("the sign-in window closed after a wrong password: %v", err)
+	}
+
+	// Select the wrong password and type the right one.
+	app.typeKeys(ctx, t, "key", "ctrl+a")
 	app.typeKeys(ctx, t, "type", "--delay", "10", testPassword)
 	app.typeKeys(ctx, t, "key", "Return")
 
