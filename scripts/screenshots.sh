@@ -4,7 +4,7 @@
 # a fake tray host (cmd/faketray), and the real app, opens each window
 # through the tray menu as a user would, and captures it.
 #   make screenshots   (or: scripts/screenshots.sh [path/to/zipline-tray])
-# Output: docs/screenshots/{signin,dropzone,settings,queue}.png
+# Output: docs/screenshots/{signin,dropzone,settings,queue,about}.png and tray-menu.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -121,11 +121,17 @@ until_ok 30 grep -Eq "^notification .*\"Summary\":\"(Link copied|Uploaded)\".*\"
   fail "no upload notification from the app"
 shoot dropzone "Zipline Tray"
 
-# 4. Settings, queue & history.
+# 4. Settings, queue & history, About.
 "$root/bin/faketray" click "Settings…"
 shoot settings "Zipline Tray Settings"
 "$root/bin/faketray" click "Queue & history…"
 shoot queue "Queue & history"
+"$root/bin/faketray" click "About"
+shoot about "About Zipline Tray"
+
+# 5. The tray menu as a panel receives it (text: there is no panel to draw it).
+"$root/bin/faketray" menu | sed -E "s/ #[0-9]+//" >"$out/tray-menu.txt"
+echo "screenshots: $out/tray-menu.txt"
 
 stop_app
 echo "screenshots: done; look at them before committing."
