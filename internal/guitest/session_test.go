@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -61,9 +60,9 @@ func TestMain(m *testing.M) {
 }
 
 // binary builds the real zipline-tray once per test run (or uses
-// $ZIPLINE_TRAY_TEST_BIN), with the race
-// detector when the tests have it, so the app's own data races fail the
-// test and the build reuses the cache of `go test -race`.
+// $ZIPLINE_TRAY_TEST_BIN), with the race detector when the tests have it,
+// so the app's own data races fail the test and the build reuses the cache
+// of `go test -race`. (go test puts its own go first on PATH.)
 func binary(t *testing.T) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -81,11 +80,7 @@ func binary(t *testing.T) string {
 			args = append(args, "-race")
 		}
 		args = append(args, ".")
-		gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
-		if _, err := os.Stat(gobin); err != nil {
-			gobin = "go"
-		}
-		cmd := exec.Command(gobin, args...)
+		cmd := exec.Command("go", args...)
 		cmd.Dir = filepath.Join("..", "..")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
