@@ -69,13 +69,13 @@ func BenchmarkLatency(b *testing.B) {
 // it includes the watcher's settle time; queued-s hands the 500 files to the
 // queue in one batch (as the watcher and `add` do) without the watcher:
 // queue-ratio is the durable queue's own overhead. commits is how many
-// transactions recorded the 500 links in the watched run, ms/commit how
-// long each took (mostly bbolt's two fdatasyncs).
+// groups recorded the 500 links in the watched run, ms/commit how long each
+// took (a link-log fdatasync; now and then a bbolt commit folding the log).
 //
 // On loopback an upload takes about a millisecond, so the queue's disk
-// syncs (each group of finished uploads is committed, two fdatasyncs, before
-// its links are announced) dominate; the rtt-20ms variant delays every
-// upload answer by 20 ms, like a real network.
+// syncs (each group of finished uploads is synced before its links are
+// announced) dominate; the rtt-20ms variant delays every upload answer by
+// 20 ms, like a real network.
 func BenchmarkBurst500(b *testing.B) {
 	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
 		name := "loopback"
