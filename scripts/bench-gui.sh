@@ -9,6 +9,8 @@
 # tray host is cmd/benchgui, which also does the timing and sampling.
 # zipline-tray is signed in (keyring login, fresh ZIPLINE_TRAY_HOME) to
 # cmd/fakezipline on loopback, so no sign-in window opens. Linux only.
+# To see what holds the memory: build with -tags migrated_fynedo,benchpprof
+# and run with ZIPLINE_TRAY_PPROF=127.0.0.1:6060 (see pprof_debug.go).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -62,7 +62,7 @@ type result struct {
 	start, end  sample
 	rssMax      int64
 	visibleWins []string
-	exited      error
+	memory      map[string]int64 // RSS in KiB by kind of mapping, at the end of idle
 }
 
 func main() {
@@ -85,7 +85,7 @@ func main() {
 		}
 		apps = append(apps, app{name: name, argv: strings.Fields(cmd)})
 	}
-	if len(apps) == 0 {
+	if len(apps) == 0 || *runs < 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -172,6 +172,9 @@ func run(ctx context.Context, apps []app, runs int, settle, idle, timeout time.D
 	}
 	for i, res := range results {
 		res.visibleWins = visibleWindows(procs[i].pid)
+		if res.memory, err = memoryByKind(procs[i].pid); err != nil {
+			return nil, fmt.Errorf("%s: %w", res.name, err)
+		}
 	}
 	return results, nil
 }
@@ -305,6 +308,57 @@ func read(pid int) (sample, error) {
 	return s, sc.Err()
 }
 
+// memoryByKind sums the RSS of the process's mappings (/proc/PID/smaps)
+// by kind, and shared libraries by name, to tell what the memory is.
+func memoryByKind(pid int) (map[string]int64, error) {
+	exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+	f, err := os.Open(fmt.Sprintf("/proc/%d/smaps", pid))
+	if err != nil {
+		return nil, fmt.Errorf("read smaps: %w", err)
+	}
+	defer f.Close()
+	kinds := map[string]int64{}
+	kind := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") { // a mapping's header line
+			start, _ := strconv.ParseUint(strings.Split(fields[0], "-")[0], 16, 64)
+			path := ""
+			if len(fields) >= 6 {
+				path = strings.Join(fields[5:], " ")
+			}
+			switch {
+			case path == exe:
+				kind = "program binary"
+			case path == "" && start >= 0xc000000000 && start < 0x10000000000:
+				kind = "Go heap arenas (anon at 0xc0...)"
+			case path == "":
+				kind = "other anonymous (C mmap, Go runtime, stacks)"
+			case path == "[heap]":
+				kind = "C heap (brk)"
+			case strings.HasPrefix(path, "["):
+				kind = "other " + path
+			case strings.Contains(path, ".so"):
+				name := path[strings.LastIndexByte(path, '/')+1:]
+				kind = "lib " + name[:strings.Index(name, ".so")]
+			default:
+				kind = "other files"
+			}
+			continue
+		}
+		if fields[0] == "Rss:" && len(fields) >= 2 {
+			n, _ := strconv.ParseInt(fields[1], 10, 64)
+			kinds[kind] += n
+		}
+	}
+	return kinds, sc.Err()
+}
+
 // visibleWindows names the process's mapped X windows (xdotool reads
 // _NET_WM_PID, which GLFW sets). nil means none; a missing xdotool says so.
 func visibleWindows(pid int) []string {
@@ -396,6 +450,8 @@ func report(w io.Writer, results []*result, idle time.Duration) {
 		}
 	}
 	fmt.Fprintln(w)
+	memoryTable(w, results)
+	fmt.Fprintln(w)
 	for _, r := range results[1:] {
 		verdict := func(ok bool) string {
 			if ok {
@@ -403,11 +459,88 @@ func report(w io.Writer, results []*result, idle time.Duration) {
 			}
 			return "MISSED"
 		}
-		fmt.Fprintf(w, "%s: start-up median %s (< %s) %s; idle CPU %.2f s (< %.2f s) %s; RSS %s over the floor (<= +15 MiB) %s\n",
-			r.name, ms(median(r.startups)), ms(targetStartup), verdict(median(r.startups) < targetStartup),
-			cpu(r), cpuTarget, verdict(cpu(r) < cpuTarget),
-			dmib(r.end.rss-floor.end.rss), verdict(r.end.rss-floor.end.rss <= targetRSSOver))
+		fmt.Fprintf(w, "%s: start-up median %s (target < %s; %s alone %s): %s\n", r.name,
+			ms(median(r.startups)), ms(targetStartup), floor.name, ms(median(floor.startups)), verdict(median(r.startups) < targetStartup))
+		fmt.Fprintf(w, "%s: idle CPU %.2f s (target < %.2f s; %s alone %.2f s, so the app adds %+.2f s): %s\n", r.name,
+			cpu(r), cpuTarget, floor.name, cpu(floor), cpu(r)-cpu(floor), verdict(cpu(r) < cpuTarget))
+		fmt.Fprintf(w, "%s: idle RSS %s over %s (target <= +15 MiB): %s\n", r.name,
+			dmib(r.end.rss-floor.end.rss), floor.name, verdict(r.end.rss-floor.end.rss <= targetRSSOver))
 	}
+}
+
+// memoryTable lists RSS by kind of mapping, largest differences first;
+// kinds under 1 MiB in every app are summed into one row.
+func memoryTable(w io.Writer, results []*result) {
+	floor := results[0]
+	var kinds []string
+	small := map[string]bool{}
+	for _, r := range results {
+		for k := range r.memory {
+			if !slices.Contains(kinds, k) {
+				kinds = append(kinds, k)
+			}
+		}
+	}
+	for _, k := range kinds {
+		big := false
+		for _, r := range results {
+			big = big || r.memory[k] >= 1024
+		}
+		small[k] = !big
+	}
+	diff := func(k string) int64 {
+		var d int64
+		for _, r := range results[1:] {
+			d = max(d, abs(r.memory[k]-floor.memory[k]))
+		}
+		return d
+	}
+	kinds = slices.DeleteFunc(kinds, func(k string) bool { return small[k] })
+	slices.SortFunc(kinds, func(a, b string) int { return int(diff(b) - diff(a)) })
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(cells ...string) { fmt.Fprintln(tw, strings.Join(cells, "\t")+"\t") }
+	head := []string{"RSS by mapping at end of idle"}
+	for _, r := range results {
+		head = append(head, r.name)
+	}
+	for _, r := range results[1:] {
+		head = append(head, r.name+" - "+floor.name)
+	}
+	row(head...)
+	sum := func(r *result, k string) int64 {
+		if k != "" {
+			return r.memory[k]
+		}
+		var n int64
+		for kk, v := range r.memory {
+			if small[kk] {
+				n += v
+			}
+		}
+		return n
+	}
+	for _, k := range append(kinds, "") {
+		label := k
+		if k == "" {
+			label = "everything under 1 MiB"
+		}
+		cells := []string{label}
+		for _, r := range results {
+			cells = append(cells, fmt.Sprintf("%.1f MiB", float64(sum(r, k))/1024))
+		}
+		for _, r := range results[1:] {
+			cells = append(cells, fmt.Sprintf("%+.1f MiB", float64(sum(r, k)-sum(floor, k))/1024))
+		}
+		row(cells...)
+	}
+	tw.Flush()
+}
+
+func abs(n int64) int64 {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func median(d []time.Duration) time.Duration {
