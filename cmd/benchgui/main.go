@@ -52,7 +52,7 @@ type sample struct {
 	ticks       int64 // utime+stime
 	rss, hwm    int64 // KiB
 	threads     int64
-	ctxSwitches int64 // voluntary + involuntary: how often it woke up
+	ctxSwitches int64 // voluntary context switches: how often it slept and woke up
 }
 
 type result struct {
@@ -301,7 +301,7 @@ func read(pid int) (sample, error) {
 			s.hwm = n
 		case "Threads":
 			s.threads = n
-		case "voluntary_ctxt_switches", "nonvoluntary_ctxt_switches":
+		case "voluntary_ctxt_switches": // it blocked and was woken; preemption by other load is not counted
 			s.ctxSwitches += n
 		}
 	}
@@ -419,7 +419,7 @@ func report(w io.Writer, results []*result, idle time.Duration) {
 	line("start-up to tray ready, max", func(r *result) string { return ms(slices.Max(r.startups)) }, nil, "")
 	line(fmt.Sprintf("idle CPU over %.0f s", secs), func(r *result) string { return fmt.Sprintf("%.2f s", cpu(r)) },
 		func(r *result) string { return fmt.Sprintf("%+.2f s", cpu(r)-cpu(floor)) }, fmt.Sprintf("< %.2f s", cpuTarget))
-	line("idle wake-ups (context switches)", func(r *result) string { return strconv.FormatInt(r.end.ctxSwitches-r.start.ctxSwitches, 10) },
+	line("idle wake-ups (voluntary ctx switches)", func(r *result) string { return strconv.FormatInt(r.end.ctxSwitches-r.start.ctxSwitches, 10) },
 		func(r *result) string {
 			return fmt.Sprintf("%+d", (r.end.ctxSwitches-r.start.ctxSwitches)-(floor.end.ctxSwitches-floor.start.ctxSwitches))
 		}, "")
