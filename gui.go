@@ -16,6 +16,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/go-gl/glfw/v3.4/glfw"
 
 	"github.com/zipline-tray/zipline-tray/app"
 	"github.com/zipline-tray/zipline-tray/assets"
@@ -81,6 +82,13 @@ func runGUI(args []string) int {
 	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
 		fmt.Fprintln(os.Stderr, "zipline-tray: no graphical session (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"+
 			"The desktop app needs one; on a server use the commands instead (zipline-tray help).")
+		return 1
+	}
+
+	if err := probeDisplay(); err != nil {
+		slog.Error("open the display", "err", err)
+		fmt.Fprintf(os.Stderr, "zipline-tray: cannot open the display %s — check that the graphical session is running "+
+			"and that this user may use it, or use the commands instead (zipline-tray help).\n", displayName())
 		return 1
 	}
 
@@ -188,6 +196,38 @@ func runGUI(args []string) int {
 	a.Run()
 	ui.Stop()
 	return 0
+}
+
+// probeDisplay opens the display the way Fyne will, and closes it again.
+// Fyne 2.8 only logs a failed GLFW start and then panics in the first
+// tray or window call, so the app checks first to explain it in a sentence.
+// It runs on the main goroutine, which Fyne's driver locks to the main
+// thread, as GLFW requires. Other systems always have a display.
+func probeDisplay() error {
+	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
+		return nil
+	}
+	// Any platform: Fyne may force X11 in a Wayland session, so a display
+	// Fyne can use is always one of these. Fyne's own hint is set again
+	// before its Init, and Terminate makes that Init start afresh.
+	glfw.InitHint(glfw.PlatformHint, int(glfw.AnyPlatform))
+	if err := glfw.Init(); err != nil {
+		return err
+	}
+	glfw.Terminate()
+	return nil
+}
+
+// displayName names the display for a message: ":0", "wayland-0", or both.
+func displayName() string {
+	x, w := os.Getenv("DISPLAY"), os.Getenv("WAYLAND_DISPLAY")
+	switch {
+	case w == "":
+		return x
+	case x == "":
+		return w
+	}
+	return w + " (or " + x + ")"
 }
 
 // handOver passes files (or a "show") to an already running app. done
