@@ -5,10 +5,11 @@ set -euo pipefail
 
 # Fyne's cgo build (GLFW, OpenGL, X11 and Wayland headers), then what the
 # tests use: a virtual X server, a session bus, a real Secret Service
-# (gnome-keyring), clipboard and screenshot tools.
+# (gnome-keyring), clipboard and screenshot tools; mingw-w64 for `make cross`.
 DEBIAN_PKGS=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
-  xvfb x11-utils imagemagick xdotool xclip dbus gnome-keyring libsecret-tools curl time)
+  xvfb x11-utils imagemagick xdotool xclip dbus gnome-keyring libsecret-tools curl time
+  gcc-mingw-w64-x86-64)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
