@@ -35,6 +35,7 @@ type signInWindow struct {
 	server      *widget.Entry
 	serverState *widget.Label
 	serverIcon  *widget.Icon
+	serverRow   *fyne.Container // hidden while there is nothing to say
 
 	tabs     *container.AppTabs
 	username *widget.Entry
@@ -133,12 +134,16 @@ func newSignIn(u *UI) *signInWindow {
 	heading := widget.NewLabelWithStyle("Connect to your Zipline server", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	heading.SizeName = theme.SizeNameSubHeadingText
 	serverForm := widget.NewForm(widget.NewFormItem("Server", s.server))
-	serverStatus := container.NewHBox(s.serverIcon, s.serverState)
+	s.serverRow = container.NewHBox(s.serverIcon, s.serverState)
+	s.serverRow.Hide()
 
-	s.win.SetContent(container.NewPadded(container.NewVBox(
+	// Room around the edges, more below so the button does not sit on the
+	// window's bottom edge.
+	pad := theme.Padding()
+	s.win.SetContent(container.New(layout.NewCustomPaddedLayout(2*pad, 4*pad, 3*pad, 3*pad), container.NewVBox(
 		container.NewHBox(widget.NewIcon(AppIcon), heading),
 		serverForm,
-		serverStatus,
+		s.serverRow,
 		s.tabs,
 		s.busy,
 		s.errLabel,
@@ -220,6 +225,11 @@ func (s *signInWindow) setServerState(icon fyne.Resource, text string) {
 		s.serverIcon.Show()
 	}
 	s.serverState.SetText(uiText(text))
+	if text == "" {
+		s.serverRow.Hide()
+	} else {
+		s.serverRow.Show()
+	}
 }
 
 // normalizeURL adds https:// to a bare host.

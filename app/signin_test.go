@@ -48,8 +48,14 @@ func TestSignInPassword(t *testing.T) {
 	if s == nil {
 		t.Fatal("no sign-in window")
 	}
+	if s.serverRow.Visible() {
+		t.Error("the empty server status line is shown (a gap above the tabs)")
+	}
 	typeServer(t, h, s, "z.example.com")
 	h.loop.until(t, "server found", func() bool { return s.serverState.Text == "Zipline 4.6.3 found" })
+	if !s.serverRow.Visible() {
+		t.Error("the server status line is hidden while it has something to say")
+	}
 
 	test.Type(s.username, "alice")
 	test.Type(s.password, "wrong")
