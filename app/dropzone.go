@@ -29,6 +29,7 @@ type dropZone struct {
 	bannerText  *widget.Label
 	bannerBtn   *widget.Button
 	status      *widget.Label
+	statusRow   *fyne.Container // account icon and status
 	noTray      *widget.Label
 	noteLabel   *widget.Label
 	rows        *fyne.Container
@@ -55,6 +56,10 @@ type dropItem struct {
 // DropZoneTitle is the drop zone window's title.
 const DropZoneTitle = "Zipline Tray"
 
+// OpenLinkLabel is the button that opens an uploaded file's link in the
+// browser.
+const OpenLinkLabel = "Open"
+
 func newDropZone(u *UI) *dropZone {
 	d := &dropZone{u: u, items: map[string]*dropItem{}}
 	d.win = u.app.NewWindow(DropZoneTitle)
@@ -75,9 +80,11 @@ func newDropZone(u *UI) *dropZone {
 	d.banner = container.NewStack(bannerBG, container.NewPadded(container.NewBorder(nil, nil,
 		widget.NewIcon(theme.WarningIcon()), container.NewCenter(d.bannerBtn), d.bannerText)))
 
+	// Normal text: the low-importance colour is too faint to read on the
+	// dark theme.
 	d.status = widget.NewLabel("")
-	d.status.Importance = widget.LowImportance
 	d.status.Truncation = fyne.TextTruncateEllipsis
+	d.statusRow = container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil, d.status)
 	d.noTray = widget.NewLabelWithStyle("No system tray found: closing this window quits the app.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	d.noTray.Importance = widget.LowImportance
 	d.noTray.Wrapping = fyne.TextWrapWord
@@ -119,7 +126,7 @@ func newDropZone(u *UI) *dropZone {
 		d.pauseButton,
 	)
 
-	top := container.NewVBox(d.banner, d.status, dropArea, d.noteLabel)
+	top := container.NewVBox(d.banner, d.statusRow, dropArea, d.noteLabel)
 	footer = container.NewVBox(d.noTray, footer)
 	d.win.SetContent(container.NewPadded(container.NewBorder(top, footer, nil, nil, container.NewVScroll(d.rows))))
 	d.win.Resize(fyne.NewSize(440, 560))
@@ -189,9 +196,9 @@ func (d *dropZone) refreshBanner() {
 	}
 	d.status.SetText(status)
 	if status == "" {
-		d.status.Hide()
+		d.statusRow.Hide()
 	} else {
-		d.status.Show()
+		d.statusRow.Show()
 	}
 	if u.paused {
 		d.pauseButton.SetText("Resume")
@@ -300,7 +307,8 @@ func (d *dropZone) add(id, path string) *dropItem {
 		u.CopyLink(it.url)
 		it.setStatus("Link copied")
 	})
-	it.openBtn = widget.NewButtonWithIcon("", theme.ComputerIcon(), func() { u.OpenLink(it.url) })
+	// Fyne 2.8 has no tooltips and no browser icon: the word says it.
+	it.openBtn = widget.NewButton(OpenLinkLabel, func() { u.OpenLink(it.url) })
 	it.cancel = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { u.cancelJob(it.id) })
 	it.retry = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { u.retryJob(it.id) })
 	for _, b := range []*widget.Button{it.copyBtn, it.openBtn, it.retry} {
@@ -308,9 +316,11 @@ func (d *dropZone) add(id, path string) *dropItem {
 		b.Hide()
 	}
 	it.cancel.Importance = widget.LowImportance
+	// The name has the row's whole width; the buttons sit beside the
+	// progress bar or the link they act on.
 	buttons := container.NewHBox(it.copyBtn, it.openBtn, it.retry, it.cancel)
-	text := container.NewVBox(it.name, it.bar, it.link, it.status)
-	it.row = container.NewBorder(nil, nil, thumbnail(path, 40), buttons, text)
+	detail := container.NewBorder(nil, nil, nil, buttons, container.NewVBox(it.bar, it.link, it.status))
+	it.row = container.NewBorder(nil, nil, thumbnail(path, 40), nil, container.NewVBox(it.name, detail))
 
 	d.items[id] = it
 	d.order = append([]string{id}, d.order...)

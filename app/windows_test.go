@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/zipline-tray/zipline-tray/auth"
 )
@@ -333,5 +334,35 @@ func TestNoTrayHostKeepsAWindow(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("no drop zone window without a tray host")
+	}
+}
+
+// The drop zone's rows give the file name the whole width (it was cut to
+// "…p…" beside the buttons), the link buttons say what they do, and the
+// account line is in normal text.
+func TestDropZoneRowLayout(t *testing.T) {
+	h := newHarness(t, signedIn())
+	file := filepath.Join(t.TempDir(), "Screenshot From 2026-01-05 10-42-17.png")
+	if err := os.WriteFile(file, tinyPNG(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := h.ui.drop
+	d.dropped(fileURIs(file))
+	h.loop.until(t, "row", func() bool { return d.items["job1"] != nil })
+	h.engine.events <- Event{Kind: Uploaded, Job: "job1", Path: file, URL: "https://z.example.com/u/abc.png"}
+	it := d.items["job1"]
+	h.loop.until(t, "link", func() bool { return it.openBtn.Visible() })
+
+	d.win.Resize(fyne.NewSize(440, 560))
+	d.win.Content().Refresh()
+	full := fyne.MeasureText(it.name.Text, it.name.Theme().Size("text"), it.name.TextStyle)
+	if got := it.name.Size().Width; got < full.Width {
+		t.Errorf("name is %.0f wide, its text needs %.0f: truncated although the row has room", got, full.Width)
+	}
+	if it.openBtn.Text != OpenLinkLabel {
+		t.Errorf("open button text = %q", it.openBtn.Text)
+	}
+	if d.status.Importance == widget.LowImportance || !d.statusRow.Visible() {
+		t.Errorf("account line: importance %v, visible %v", d.status.Importance, d.statusRow.Visible())
 	}
 }
