@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,6 +217,23 @@ func newSettingsWindow(u *UI) *settingsWindow {
 	return s
 }
 
+// homePath shows a path inside the home folder as "~/…", the way Unix
+// users write it; Windows paths are left alone (~ means nothing there).
+func homePath(p string) string {
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" || runtime.GOOS == "windows" {
+		return p
+	}
+	home = filepath.Clean(home)
+	if p == home {
+		return "~"
+	}
+	if rest, ok := strings.CutPrefix(p, home+string(filepath.Separator)); ok && home != string(filepath.Separator) {
+		return "~" + string(filepath.Separator) + rest
+	}
+	return p
+}
+
 func orDefault(v, d string) string {
 	if v == "" {
 		return d
@@ -230,7 +250,7 @@ func (s *settingsWindow) refreshFolders() {
 	var rows []fyne.CanvasObject
 	for i, f := range s.cfg.Watch.Folders {
 		i := i
-		path := widget.NewLabelWithStyle(f.Path, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		path := widget.NewLabelWithStyle(homePath(f.Path), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		path.Truncation = fyne.TextTruncateEllipsis
 		st := status[f.Path]
 		text := st.Text

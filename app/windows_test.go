@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -364,5 +365,38 @@ func TestDropZoneRowLayout(t *testing.T) {
 	}
 	if d.status.Importance == widget.LowImportance || !d.statusRow.Visible() {
 		t.Errorf("account line: importance %v, visible %v", d.status.Importance, d.statusRow.Visible())
+	}
+}
+
+func TestHomePath(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("~ is not used on Windows")
+	}
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	for in, want := range map[string]string{
+		home:                                     "~",
+		filepath.Join(home, "Pictures", "Shots"): "~/Pictures/Shots",
+		home + "x/Pictures":                      home + "x/Pictures", // a sibling, not inside home
+		"/srv/shots":                             "/srv/shots",
+	} {
+		if got := homePath(in); got != want {
+			t.Errorf("homePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+
+	// The settings window shows a watched folder that way, and saves the
+	// real path.
+	h := newHarness(t, signedIn())
+	h.ui.ShowSettings()
+	s := h.ui.settingsWin
+	s.addFolder(filepath.Join(home, "Pictures"))
+	row := s.folders.Objects[0].(*fyne.Container)
+	label := row.Objects[0].(*fyne.Container).Objects[0].(*widget.Label)
+	if label.Text != "~/Pictures" {
+		t.Errorf("folder row shows %q", label.Text)
+	}
+	if got := s.cfg.Watch.Folders[0].Path; got != filepath.Join(home, "Pictures") {
+		t.Errorf("saved path %q", got)
 	}
 }
