@@ -409,6 +409,7 @@ func (u *UI) TogglePause() {
 // CopyLink puts a link on the clipboard. UI goroutine.
 func (u *UI) CopyLink(link string) {
 	u.app.Clipboard().SetContent(link)
+	u.ensureClipboard(link) // Wayland: wl-copy if the write did not take
 }
 
 // OpenLink opens a URL in the browser.
