@@ -21,6 +21,9 @@ import (
 // QueueTitle is the queue and history window's title.
 const QueueTitle = "Queue & history"
 
+// NothingWaiting is the Queue tab's line when the queue is empty.
+const NothingWaiting = "Nothing waiting to upload."
+
 type queueWindow struct {
 	u   *UI
 	win fyne.Window
@@ -104,7 +107,7 @@ func (q *queueWindow) reload() {
 	}
 	switch {
 	case len(q.jobs) == 0:
-		q.jobSummary.SetText("Nothing waiting: every file is uploaded.")
+		q.jobSummary.SetText(NothingWaiting)
 	case failed > 0:
 		q.jobSummary.SetText(fmt.Sprintf("%s, %d failed", plural(len(q.jobs), "file in the queue", "files in the queue"), failed))
 	default:
@@ -114,6 +117,12 @@ func (q *queueWindow) reload() {
 		q.retryAll.Enable()
 	} else {
 		q.retryAll.Disable()
+	}
+	// An empty queue: the line says so and there is nothing to retry.
+	if len(q.jobs) == 0 {
+		q.retryAll.Hide()
+	} else {
+		q.retryAll.Show()
 	}
 	q.jobList.Refresh()
 }
@@ -156,7 +165,16 @@ func (q *queueWindow) update(ev Event) {
 	}
 }
 
-// Job rows: icon | name, state/reason, progress | retry, cancel.
+// Job rows: icon | name with retry and cancel on its line, then the state
+// or reason and the progress. The buttons are on the name's line so they
+// line up with it instead of floating in the middle of the row.
+type jobRow struct {
+	icon          *widget.Icon
+	name, state   *widget.Label
+	bar           *widget.ProgressBar
+	retry, cancel *widget.Button
+}
+
 func newJobRow() fyne.CanvasObject {
 	name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	name.Truncation = fyne.TextTruncateEllipsis
@@ -165,16 +183,37 @@ func newJobRow() fyne.CanvasObject {
 	bar := widget.NewProgressBar()
 	retry := widget.NewButtonWithIcon("Retry", theme.ViewRefreshIcon(), nil)
 	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), nil)
-	return container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), container.NewHBox(retry, cancel),
-		container.NewVBox(name, state, bar))
+	first := container.NewBorder(nil, nil, nil, container.NewHBox(retry, cancel), name)
+	return container.NewBorder(nil, nil, iconBox(widget.NewIcon(theme.FileIcon())), nil,
+		container.NewVBox(first, state, bar))
+}
+
+// iconBox gives an icon a text line's height, so it sits level with the
+// first line of its row.
+func iconBox(icon *widget.Icon) fyne.CanvasObject {
+	h := widget.NewLabel("").MinSize().Height
+	return container.NewGridWrap(fyne.NewSize(theme.IconInlineSize(), h), container.NewCenter(icon))
+}
+
+// jobParts finds the widgets of a row made by newJobRow.
+func jobParts(row *fyne.Container) jobRow {
+	text := row.Objects[0].(*fyne.Container)
+	first := text.Objects[0].(*fyne.Container)
+	buttons := first.Objects[1].(*fyne.Container)
+	iconCell := row.Objects[1].(*fyne.Container).Objects[0].(*fyne.Container) // grid cell > center
+	return jobRow{
+		icon:   iconCell.Objects[0].(*widget.Icon),
+		name:   first.Objects[0].(*widget.Label),
+		state:  text.Objects[1].(*widget.Label),
+		bar:    text.Objects[2].(*widget.ProgressBar),
+		retry:  buttons.Objects[0].(*widget.Button),
+		cancel: buttons.Objects[1].(*widget.Button),
+	}
 }
 
 func (q *queueWindow) bindJob(j Job, row *fyne.Container) {
-	text := row.Objects[0].(*fyne.Container)
-	name, state, bar := text.Objects[0].(*widget.Label), text.Objects[1].(*widget.Label), text.Objects[2].(*widget.ProgressBar)
-	icon := row.Objects[1].(*widget.Icon)
-	buttons := row.Objects[2].(*fyne.Container)
-	retry, cancel := buttons.Objects[0].(*widget.Button), buttons.Objects[1].(*widget.Button)
+	p := jobParts(row)
+	name, state, bar, icon, retry, cancel := p.name, p.state, p.bar, p.icon, p.retry, p.cancel
 
 	icon.SetResource(fileIcon(j.Path))
 	name.SetText(filepath.Base(j.Path))
@@ -219,8 +258,19 @@ func (q *queueWindow) doRetryAll() {
 	})
 }
 
-// History rows: thumbnail | name, link, time | copy, open, folder, delete.
+// History rows: thumbnail | name, time, show file, delete
+//
+//	| link, copy, open
+//
+// Each line's buttons act on what is on that line: the file, or its link.
 const thumbSize = 48
+
+type historyRow struct {
+	thumb                             *canvas.Image
+	name, when                        *widget.Label
+	link                              *widget.Hyperlink
+	copyBtn, openBtn, showBtn, delBtn *widget.Button
+}
 
 func newHistoryRow() fyne.CanvasObject {
 	thumb := canvas.NewImageFromResource(theme.FileImageIcon())
@@ -232,27 +282,49 @@ func newHistoryRow() fyne.CanvasObject {
 	link.Truncation = fyne.TextTruncateEllipsis
 	when := widget.NewLabel("")
 	when.Importance = widget.LowImportance
-	buttons := container.NewHBox(
-		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil),
-		widget.NewButtonWithIcon("", theme.ComputerIcon(), nil),
+	fileButtons := container.NewHBox(
 		widget.NewButtonWithIcon("", theme.FolderOpenIcon(), nil),
 		widget.NewButtonWithIcon("", theme.DeleteIcon(), nil),
 	)
-	for _, o := range buttons.Objects {
-		o.(*widget.Button).Importance = widget.LowImportance
+	linkButtons := container.NewHBox(
+		widget.NewButtonWithIcon("", theme.ContentCopyIcon(), nil),
+		widget.NewButton(OpenLinkLabel, nil),
+	)
+	for _, box := range []*fyne.Container{fileButtons, linkButtons} {
+		for _, o := range box.Objects {
+			o.(*widget.Button).Importance = widget.LowImportance
+		}
 	}
 	return container.NewBorder(nil, nil,
-		container.NewGridWrap(fyne.NewSquareSize(thumbSize), thumb), buttons,
-		container.NewVBox(container.NewBorder(nil, nil, nil, when, name), link))
+		container.NewGridWrap(fyne.NewSquareSize(thumbSize), thumb), nil,
+		container.NewVBox(
+			container.NewBorder(nil, nil, nil, container.NewHBox(when, fileButtons), name),
+			container.NewBorder(nil, nil, nil, linkButtons, link)))
+}
+
+// historyParts finds the widgets of a row made by newHistoryRow.
+func historyParts(row *fyne.Container) historyRow {
+	text := row.Objects[0].(*fyne.Container)
+	first, second := text.Objects[0].(*fyne.Container), text.Objects[1].(*fyne.Container)
+	right := first.Objects[1].(*fyne.Container)
+	fileButtons := right.Objects[1].(*fyne.Container).Objects
+	linkButtons := second.Objects[1].(*fyne.Container).Objects
+	return historyRow{
+		thumb:   row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Image),
+		name:    first.Objects[0].(*widget.Label),
+		when:    right.Objects[0].(*widget.Label),
+		link:    second.Objects[0].(*widget.Hyperlink),
+		copyBtn: linkButtons[0].(*widget.Button),
+		openBtn: linkButtons[1].(*widget.Button),
+		showBtn: fileButtons[0].(*widget.Button),
+		delBtn:  fileButtons[1].(*widget.Button),
+	}
 }
 
 func (q *queueWindow) bindHistory(r Record, row *fyne.Container) {
-	text := row.Objects[0].(*fyne.Container)
-	first := text.Objects[0].(*fyne.Container)
-	name, when, link := first.Objects[0].(*widget.Label), first.Objects[1].(*widget.Label), text.Objects[1].(*widget.Hyperlink)
-	thumb := row.Objects[1].(*fyne.Container).Objects[0].(*canvas.Image)
-	buttons := row.Objects[2].(*fyne.Container).Objects
-	copyBtn, openBtn, showBtn, delBtn := buttons[0].(*widget.Button), buttons[1].(*widget.Button), buttons[2].(*widget.Button), buttons[3].(*widget.Button)
+	p := historyParts(row)
+	name, when, link, thumb := p.name, p.when, p.link, p.thumb
+	copyBtn, openBtn, showBtn, delBtn := p.copyBtn, p.openBtn, p.showBtn, p.delBtn
 
 	label := r.Name
 	if label == "" {

@@ -143,23 +143,22 @@ func TestQueueWindowRetryAndCancel(t *testing.T) {
 	_ = row
 	failed := newJobRow().(*fyne.Container)
 	q.bindJob(q.jobs[0], failed)
-	text := failed.Objects[0].(*fyne.Container)
-	if got := text.Objects[1].(interface{ MinSize() fyne.Size }); got == nil {
-		t.Fatal("no state label")
+	parts := jobParts(failed)
+	if parts.state.Text != q.jobs[0].Reason {
+		t.Errorf("state = %q", parts.state.Text)
 	}
-	buttons := failed.Objects[2].(*fyne.Container).Objects
-	retry, remove := buttons[0].(interface{ Visible() bool }), buttons[1]
-	if !retry.Visible() {
-		t.Error("no Retry on a failed job")
+	retry, remove := parts.retry, parts.cancel
+	if !retry.Visible() || remove.Text != "Remove" {
+		t.Error("no Retry and Remove on a failed job")
 	}
-	test.Tap(buttons[0].(fyne.Tappable))
+	test.Tap(retry)
 	h.loop.until(t, "retried", func() bool {
 		_, r, _, _ := h.engine.snapshot()
 		return slices.Equal(r, []string{"2"})
 	})
 	h.loop.until(t, "list reloaded", func() bool { return !strings.Contains(q.jobSummary.Text, "failed") })
 
-	test.Tap(remove.(fyne.Tappable))
+	test.Tap(remove)
 	h.loop.until(t, "removed", func() bool { return len(q.jobs) == 1 })
 	if _, _, c, _ := h.engine.snapshot(); !slices.Equal(c, []string{"2"}) {
 		t.Errorf("cancels = %q", c)
@@ -183,19 +182,21 @@ func TestQueueWindowHistory(t *testing.T) {
 	}
 	row := newHistoryRow().(*fyne.Container)
 	q.bindHistory(q.history[0], row)
-	thumb := row.Objects[1].(*fyne.Container).Objects[0]
-	if img, ok := thumb.(interface{ MinSize() fyne.Size }); !ok || img == nil {
-		t.Fatal("no thumbnail")
+	parts := historyParts(row)
+	if parts.thumb.File != local {
+		t.Errorf("thumbnail of %q, want the local file", parts.thumb.File)
 	}
-	buttons := row.Objects[2].(*fyne.Container).Objects
-	test.Tap(buttons[0].(fyne.Tappable))
+	if parts.openBtn.Text != OpenLinkLabel {
+		t.Errorf("open button %q", parts.openBtn.Text)
+	}
+	test.Tap(parts.copyBtn)
 	if got := h.app.Clipboard().Content(); got != "https://z.example.com/u/a.png" {
 		t.Errorf("clipboard = %q", got)
 	}
 	// A vanished local file: "show file" is off.
 	row2 := newHistoryRow().(*fyne.Container)
 	q.bindHistory(q.history[1], row2)
-	if !row2.Objects[2].(*fyne.Container).Objects[2].(interface{ Disabled() bool }).Disabled() {
+	if !historyParts(row2).showBtn.Disabled() {
 		t.Error("show local file is enabled for a file that is gone")
 	}
 	q.confirmDelete(q.history[1])
@@ -399,4 +400,46 @@ func TestHomePath(t *testing.T) {
 	if got := s.cfg.Watch.Folders[0].Path; got != filepath.Join(home, "Pictures") {
 		t.Errorf("saved path %q", got)
 	}
+}
+
+// The queue's empty state says so, and the history's buttons sit level
+// with the line they act on (they used to float below the name).
+func TestQueueEmptyAndRowsAligned(t *testing.T) {
+	h := newHarness(t, signedIn())
+	h.ui.ShowQueue()
+	q := h.ui.queue
+	if q.jobSummary.Text != NothingWaiting || q.retryAll.Visible() {
+		t.Errorf("empty queue: summary %q, retry all visible %v", q.jobSummary.Text, q.retryAll.Visible())
+	}
+	if q.tabs.SelectedIndex() != 1 {
+		t.Errorf("tab %d selected, want History for an empty queue", q.tabs.SelectedIndex())
+	}
+
+	centre := func(o fyne.CanvasObject) float32 {
+		return fyne.CurrentApp().Driver().AbsolutePositionForObject(o).Y + o.Size().Height/2
+	}
+	level := func(what string, a, b fyne.CanvasObject) {
+		t.Helper()
+		if d := centre(a) - centre(b); d > 2 || d < -2 {
+			t.Errorf("%s: centres %.0f apart", what, d)
+		}
+	}
+
+	row := newHistoryRow().(*fyne.Container)
+	q.bindHistory(Record{ID: "h", Name: "a.png", URL: "https://z.example.com/u/a.png", Time: time.Now()}, row)
+	w := test.NewTempWindow(t, row)
+	w.Resize(fyne.NewSize(640, row.MinSize().Height))
+	p := historyParts(row)
+	level("delete button and name", p.delBtn, p.name)
+	level("show button and name", p.showBtn, p.name)
+	level("copy button and link", p.copyBtn, p.link)
+	level("open button and link", p.openBtn, p.link)
+
+	jr := newJobRow().(*fyne.Container)
+	q.bindJob(Job{ID: "j", Path: "/p/a.png", State: StateFailed, Reason: "Too big."}, jr)
+	w2 := test.NewTempWindow(t, jr)
+	w2.Resize(fyne.NewSize(640, jr.MinSize().Height))
+	jp := jobParts(jr)
+	level("retry button and name", jp.retry, jp.name)
+	level("file icon and name", jp.icon, jp.name)
 }
