@@ -69,21 +69,13 @@ func BenchmarkLatency(b *testing.B) {
 // it includes the watcher's settle time; queued-s hands the 500 files to the
 // queue in one batch (as the watcher and `add` do) without the watcher:
 // queue-ratio is the durable queue's own overhead. commits is how many
-// groups recorded the 500 links in the watched run, ms/commit how long each
-// took (a link-log fdatasync; now and then a bbolt commit folding the log).
+// transactions recorded the 500 links in the watched run, ms/commit how
+// long each took (mostly bbolt's two fdatasyncs).
 //
 // On loopback an upload takes about a millisecond, so the queue's disk
-// syncs (each group of finished uploads is synced before its links are
-// announced) dominate; the rtt-20ms variant delays every upload answer by
-// 20 ms, like a real network.
-//
-// Measured 2026-11-23, shared 2-core VM under load 3-10 (ranges over
-// interleaved runs, loopback): before the link log and the overlap
-// watched-s 1.20-2.45, queued-s 0.95-2.15; after watched-s 1.01-2.46,
-// queued-s 0.83-1.49, ≈ commits × ms/commit (e.g. 333 × 2.1 ms). The crash
-// bound (2×Concurrency) caps a group at ~2 links when syncs are the
-// bottleneck, so 500 files need ~250+ syncs; watched-s also holds the
-// file writes and the watcher's ~0.2 s settle time.
+// syncs (each group of finished uploads is committed, two fdatasyncs, before
+// its links are announced) dominate; the rtt-20ms variant delays every
+// upload answer by 20 ms, like a real network.
 func BenchmarkBurst500(b *testing.B) {
 	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
 		name := "loopback"

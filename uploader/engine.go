@@ -5,11 +5,10 @@
 // Clipboard, and follow the engine through Subscribe.
 //
 // Guarantees. A file is on disk in the queue (StateDir/queue.db, bbolt)
-// before its upload starts, and its link is on disk (StateDir/links.log,
-// folded into the queue later) before anyone hears of it. Nothing is
-// dropped: network errors and 5xx retry with back-off (capped at RetryMax,
-// never giving up), 429 holds the whole queue until Retry-After, 401
-// pauses the whole queue until CredentialsChanged. A file is uploaded
+// before its upload starts, and its link is on disk before anyone hears of
+// it. Nothing is dropped: network errors and 5xx retry with back-off (capped
+// at RetryMax, never giving up), 429 holds the whole queue until Retry-After,
+// 401 pauses the whole queue until CredentialsChanged. A file is uploaded
 // once; after a crash (SIGKILL, power loss) a file can be uploaded a second
 // time only if its upload was in flight: running, or finished with its link
 // not yet written. The engine never has more than 2×Concurrency of those
@@ -723,17 +722,16 @@ func (e *Engine) announce(o outcome) {
 	e.kick()
 }
 
-// committer writes finished uploads to disk in groups: one link-log sync
-// for every upload that finished while the previous group was being
-// written, instead of one each. A worker hands its result over and its
-// slot takes the next file while the group is written. The dispatcher
-// keeps running plus unrecorded uploads under 2×Concurrency (roomLocked),
-// so a crash can lose the record of at most that many uploads (they are
-// uploaded again).
+// committer writes finished uploads to disk in groups: one transaction for
+// every upload that finished while the previous group was being written,
+// instead of one each. A worker hands its result over and its slot takes
+// the next file while the group is written. The dispatcher keeps running
+// plus unrecorded uploads under 2×Concurrency (roomLocked), so a crash can
+// lose the record of at most that many uploads (they are uploaded again).
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	commits int           // groups written, for the benchmarks
+	commits int           // transactions written, for the benchmarks
 	busy    time.Duration // time spent writing them
 	wake    chan struct{}
 	quit    chan struct{}
@@ -784,9 +782,6 @@ func (c *committer) run(e *Engine) {
 			e.mu.Unlock()
 			for _, o := range batch { // in the order they finished: the clipboard ends on the last
 				e.announce(o)
-			}
-			if err := e.st.foldIfDue(); err != nil {
-				e.log.Warn("fold the link log into the queue", "err", err)
 			}
 			continue
 		}

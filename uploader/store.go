@@ -28,11 +28,9 @@ var (
 	bucketMarks   = []byte("marks")
 )
 
-// store is the bbolt database and the link log in front of it. Every method
-// is one transaction; a writing one also folds the log's pending records.
+// store is the bbolt database. Every method is one transaction.
 type store struct {
-	db  *bolt.DB
-	log *linkLog
+	db *bolt.DB
 }
 
 // openStore opens (creating) StateDir/queue.db, waiting at most wait for
@@ -69,64 +67,10 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open upload queue %s: %w", path, err)
 	}
-	log, err := openLinkLog(stateDir, db)
-	if err != nil {
-		db.Close()
-		return nil, fmt.Errorf("open upload queue: %w", err)
-	}
-	return &store{db: db, log: log}, nil
+	return &store{db: db}, nil
 }
 
-// close folds the link log and closes both files.
-func (s *store) close() error {
-	err := s.fold()
-	if cerr := s.log.close(); err == nil {
-		err = cerr
-	}
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// update runs fn in a write transaction that also folds the link log.
-func (s *store) update(fn func(tx *bolt.Tx) error) error {
-	s.log.mu.Lock()
-	defer s.log.mu.Unlock()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		if err := s.log.foldTx(tx); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-	if err == nil {
-		s.log.folded()
-	}
-	return err
-}
-
-// fold writes the link log's pending records into the database, if any:
-// before reading history or items, so reads see every announced upload.
-func (s *store) fold() error {
-	s.log.mu.Lock()
-	n := len(s.log.pending)
-	s.log.mu.Unlock()
-	if n == 0 {
-		return nil
-	}
-	return s.update(func(*bolt.Tx) error { return nil })
-}
-
-// foldIfDue folds once enough records wait in the log.
-func (s *store) foldIfDue() error {
-	s.log.mu.Lock()
-	n := len(s.log.pending)
-	s.log.mu.Unlock()
-	if n < foldAfter {
-		return nil
-	}
-	return s.fold()
-}
+func (s *store) close() error { return s.db.Close() }
 
 func itob(v uint64) []byte {
 	b := make([]byte, 8)
@@ -147,7 +91,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 // written and prev holds the earlier item.
 func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 	prev = make([]*Item, len(its))
-	err = s.update(func(tx *bolt.Tx) error {
+	err = s.db.Update(func(tx *bolt.Tx) error {
 		items, paths := tx.Bucket(bucketItems), tx.Bucket(bucketPaths)
 		for k, it := range its {
 			prev[k] = nil
@@ -184,7 +128,7 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 // updateItem saves an item and makes it the path's latest, in one
 // transaction (a queued file that changed before its upload started).
 func (s *store) updateItem(it *Item) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(it.ID)), it); err != nil {
 			return err
 		}
@@ -199,40 +143,29 @@ func (s *store) putItem(it *Item) error {
 	})
 }
 
-// finishMany makes done items durable with their upload records and
-// history entries, together, so a crash never leaves a link without its
-// record: appended to the link log with one disk sync, or, if the log
-// cannot take them, written to the database.
+// finishMany saves done items with their upload records and history
+// entries, in one transaction, so a crash never leaves a link without its
+// record.
 func (s *store) finishMany(outs []outcome) error {
-	s.log.mu.Lock()
-	err := s.log.appendLocked(outs)
-	s.log.mu.Unlock()
-	if err == nil {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for i := range outs {
+			o := &outs[i]
+			if err := putJSON(tx.Bucket(bucketItems), itob(uint64(o.it.ID)), &o.it); err != nil {
+				return err
+			}
+			if o.record != "" {
+				if err := putJSON(tx.Bucket(bucketRecords), []byte(o.record), o.rec); err != nil {
+					return err
+				}
+			}
+			if o.history != nil {
+				if err := putHistory(tx, o.history); err != nil {
+					return err
+				}
+			}
+		}
 		return nil
-	}
-	return s.update(func(tx *bolt.Tx) error { return finishTx(tx, outs) })
-}
-
-// finishTx writes done items, their upload records and history entries.
-func finishTx(tx *bolt.Tx, outs []outcome) error {
-	for i := range outs {
-		o := &outs[i]
-		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(o.it.ID)), &o.it); err != nil {
-			return err
-		}
-		if o.record != "" {
-			if err := putJSON(tx.Bucket(bucketRecords), []byte(o.record), o.rec); err != nil {
-				return err
-			}
-		}
-		if o.history != nil {
-			o.history.ID = 0 // a fresh ID, also when a failed transaction is tried again
-			if err := putHistory(tx, o.history); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	})
 }
 
 func putHistory(tx *bolt.Tx, h *HistoryEntry) error {
@@ -253,7 +186,7 @@ func putHistory(tx *bolt.Tx, h *HistoryEntry) error {
 // that was busy at the crash).
 func (s *store) loadPending(now time.Time, keepDone time.Duration) ([]*Item, error) {
 	var out []*Item
-	err := s.update(func(tx *bolt.Tx) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketItems)
 		var stale [][]byte
 		err := b.ForEach(func(k, v []byte) error {
@@ -294,12 +227,6 @@ func (s *store) loadPending(now time.Time, keepDone time.Duration) ([]*Item, err
 }
 
 func (s *store) record(key string) (rec record, ok bool, err error) {
-	s.log.mu.Lock()
-	rec, ok = s.log.records[key]
-	s.log.mu.Unlock()
-	if ok {
-		return rec, true, nil
-	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketRecords).Get([]byte(key))
 		if v == nil {
@@ -312,14 +239,11 @@ func (s *store) record(key string) (rec record, ok bool, err error) {
 }
 
 func (s *store) deleteRecord(key string) error {
-	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).Delete([]byte(key)) })
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).Delete([]byte(key)) })
 }
 
 // history returns up to limit entries, newest first (limit <= 0: all).
 func (s *store) history(limit int) ([]HistoryEntry, error) {
-	if err := s.fold(); err != nil {
-		return nil, err
-	}
 	var out []HistoryEntry
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketHistory).Cursor()
@@ -335,9 +259,6 @@ func (s *store) history(limit int) ([]HistoryEntry, error) {
 }
 
 func (s *store) historyEntry(id uint64) (h HistoryEntry, ok bool, err error) {
-	if err := s.fold(); err != nil {
-		return h, false, err
-	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketHistory).Get(itob(id))
 		if v != nil {
@@ -351,7 +272,7 @@ func (s *store) historyEntry(id uint64) (h HistoryEntry, ok bool, err error) {
 // deleteHistory removes an entry and the upload record that points at the
 // same server file, so its link is never reused.
 func (s *store) deleteHistory(h HistoryEntry) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		var drop [][]byte
 		_ = recs.ForEach(func(k, v []byte) error {
@@ -371,7 +292,7 @@ func (s *store) deleteHistory(h HistoryEntry) error {
 }
 
 func (s *store) addHistory(h *HistoryEntry, recKey string, rec *record) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		if recKey != "" && rec != nil {
 			if err := putJSON(tx.Bucket(bucketRecords), []byte(recKey), rec); err != nil {
 				return err
@@ -396,7 +317,7 @@ func (s *store) mark(folder string) (t time.Time, ok bool, err error) {
 
 // setMark moves a folder's mark forward (never back) to t.
 func (s *store) setMark(folder string, t time.Time) error {
-	return s.update(func(tx *bolt.Tx) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMarks)
 		if v := b.Get([]byte(folder)); v != nil {
 			var old time.Time
@@ -414,9 +335,6 @@ func (s *store) setMark(folder string, t time.Time) error {
 
 // items returns every item still in the database, by ID.
 func (s *store) items() ([]Item, error) {
-	if err := s.fold(); err != nil {
-		return nil, err
-	}
 	var out []Item
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
@@ -442,5 +360,5 @@ func (s *store) counter(key string) (n uint64, ok bool, err error) {
 }
 
 func (s *store) setCounter(key string, n uint64) error {
-	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(key), itob(n)) })
+	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(key), itob(n)) })
 }
