@@ -99,6 +99,7 @@ type Engine struct {
 	st   *store
 	ev   broker
 	clip *clipSetter
+	live liveSettings
 	ipc  *ipcServer
 	ctx  context.Context // ends at Close: nothing new starts
 	stop context.CancelFunc
@@ -187,7 +188,8 @@ func Open(cfg Config) (*Engine, error) {
 			e.items[it.ID] = it
 		}
 	}
-	if cfg.CopyLinks && cfg.Clipboard != nil {
+	e.live.s = Settings{Options: cfg.Options, LinkFormat: cfg.LinkFormat, CopyLinks: cfg.CopyLinks}
+	if cfg.Clipboard != nil {
 		e.clip = newClipSetter(cfg.Clipboard, log)
 	}
 	if !cfg.NoIPC {
@@ -708,7 +710,7 @@ func (e *Engine) announce(o outcome) {
 		*cur = o.it
 	}
 	e.mu.Unlock()
-	if o.ev.Type == EventUploaded && e.clip != nil {
+	if o.ev.Type == EventUploaded && e.clip != nil && e.live.get().CopyLinks {
 		e.clip.set(o.ev.Link)
 	}
 	if o.ev.Type != "" {
@@ -830,7 +832,8 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	if err != nil {
 		return e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err))
 	}
-	key := recordKey(c.Server(), sum, e.cfg.Options)
+	set := e.live.get()
+	key := recordKey(c.Server(), sum, set.Options)
 	// The same content of the same file (seen again after a touch or a
 	// rewrite) is never uploaded twice; other files with the same content
 	// only with ReuseLinks.
@@ -843,7 +846,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 				it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
 				it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
 				ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
-				ev.Link = e.link(rec.URL, rec.RawURL, filepath.Base(it.Path))
+				ev.Link = link(set.LinkFormat, rec.URL, rec.RawURL, filepath.Base(it.Path))
 				return outcome{it: it, ev: ev, drop: true}
 			default:
 				_ = e.st.deleteRecord(key)
@@ -900,7 +903,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		}
 		return open()
 	}
-	f, err := c.Upload(ctx, up, e.cfg.Options, progress)
+	f, err := c.Upload(ctx, up, set.Options, progress)
 	if errors.Is(err, errHeld) {
 		return e.requeue(it)
 	}
@@ -919,12 +922,12 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: sum, Item: it.ID, Options: key, Deletes: f.DeletesAt,
 	}
 	ev.Type, ev.URL, ev.RawURL, ev.FileID = EventUploaded, f.URL, raw, f.ID
-	ev.Link = e.link(f.URL, raw, filepath.Base(it.Path))
+	ev.Link = link(set.LinkFormat, f.URL, raw, filepath.Base(it.Path))
 	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true}
 }
 
-func (e *Engine) link(page, raw, name string) string {
-	l, err := FormatLink(e.cfg.LinkFormat, page, raw, name)
+func link(format, page, raw, name string) string {
+	l, err := FormatLink(format, page, raw, name)
 	if err != nil {
 		return page
 	}
