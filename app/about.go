@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/url"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -13,6 +14,8 @@ import (
 
 // AboutTitle is the About window's title.
 const AboutTitle = "About Zipline Tray"
+
+const aboutWidth = 380
 
 // ShowAbout shows the version and where the logs are.
 func (u *UI) ShowAbout() {
@@ -39,14 +42,50 @@ func (u *UI) ShowAbout() {
 	items := []fyne.CanvasObject{logo, name, version, blurb, link}
 	if u.opts.LogFile != "" {
 		logs := widget.NewButtonWithIcon("Open logs", theme.DocumentIcon(), u.OpenLogs)
-		where := widget.NewLabelWithStyle(u.opts.LogFile, fyne.TextAlignCenter, fyne.TextStyle{Monospace: true})
-		where.Importance = widget.LowImportance
-		where.Wrapping = fyne.TextWrapBreak
-		items = append(items, widget.NewSeparator(), where, container.NewCenter(logs))
+		// Normal text, broken into lines at the path's separators (Fyne
+		// would break it mid-word); Copy path copies it whole.
+		path := homePath(u.opts.LogFile)
+		where := widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{})
+		where.SetText(breakPath(path, aboutWidth-2*theme.Padding()-2*theme.InnerPadding(), theme.TextSize(), where.TextStyle))
+		copyPath := widget.NewButtonWithIcon("Copy path", theme.ContentCopyIcon(), func() {
+			u.app.Clipboard().SetContent(u.opts.LogFile)
+		})
+		items = append(items, widget.NewSeparator(),
+			widget.NewLabelWithStyle("Log file", fyne.TextAlignCenter, fyne.TextStyle{Bold: true}),
+			where, container.NewCenter(container.NewHBox(logs, copyPath)))
 	}
 	w.SetContent(container.NewPadded(container.NewVBox(items...)))
-	w.Resize(fyne.NewSize(380, 0))
+	w.Resize(fyne.NewSize(aboutWidth, 0))
 	w.Show()
+}
+
+// breakPath puts line breaks into p after path separators so that no line
+// is wider than max, where it can; a longer segment gets a line of its own.
+func breakPath(p string, max, size float32, style fyne.TextStyle) string {
+	var parts []string
+	start := 0
+	for i, r := range p {
+		if r == '/' || r == '\\' {
+			parts = append(parts, p[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(p) {
+		parts = append(parts, p[start:])
+	}
+	var lines []string
+	line := ""
+	for _, part := range parts {
+		if line != "" && fyne.MeasureText(line+part, size, style).Width > max {
+			lines = append(lines, line)
+			line = ""
+		}
+		line += part
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // ShowFatal shows a message the app cannot start past, and runs until the

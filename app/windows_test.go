@@ -443,3 +443,75 @@ func TestQueueEmptyAndRowsAligned(t *testing.T) {
 	level("retry button and name", jp.retry, jp.name)
 	level("file icon and name", jp.icon, jp.name)
 }
+
+// About shows the log file's path readable: normal text, ~ for the home
+// folder, broken into lines only at separators; Copy path copies it whole.
+func TestAboutLogPath(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	logFile := filepath.Join(home, ".local", "state", "zipline-tray", "logs", "zipline-tray.log")
+	h := newHarness(t, signedIn(), func(o *Options) { o.LogFile = logFile })
+	h.ui.ShowAbout()
+	var where *widget.Label
+	var copyPath *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		case *widget.Label:
+			if strings.Contains(o.Text, "zipline-tray.log") {
+				where = o
+			}
+		case *widget.Button:
+			if o.Text == "Copy path" {
+				copyPath = o
+			}
+		}
+	}
+	walk(h.ui.about.Content())
+	if where == nil || copyPath == nil {
+		t.Fatal("no log path or no Copy path button in About")
+	}
+	sep := string(filepath.Separator)
+	want := filepath.Join("~", ".local", "state", "zipline-tray", "logs", "zipline-tray.log")
+	if runtime.GOOS == "windows" {
+		want = logFile
+	}
+	if got := strings.ReplaceAll(where.Text, "\n", ""); got != want {
+		t.Errorf("log path %q, want %q", got, want)
+	}
+	lines := strings.Split(where.Text, "\n")
+	for _, line := range lines[:len(lines)-1] {
+		if !strings.HasSuffix(line, sep) {
+			t.Errorf("line break not after a separator: %q", where.Text)
+		}
+	}
+	if where.Importance == widget.LowImportance {
+		t.Error("log path in the faint low-importance colour")
+	}
+	test.Tap(copyPath)
+	if got := h.app.Clipboard().Content(); got != logFile {
+		t.Errorf("clipboard = %q", got)
+	}
+}
+
+func TestBreakPath(t *testing.T) {
+	style := fyne.TextStyle{}
+	p := "/tmp/tmp.QkMXImx2kU/profile/state/logs/zipline-tray.log"
+	wide := fyne.MeasureText(p, 14, style).Width
+	if got := breakPath(p, wide+1, 14, style); got != p {
+		t.Errorf("a path that fits was broken: %q", got)
+	}
+	got := breakPath(p, wide/2, 14, style)
+	if strings.ReplaceAll(got, "\n", "") != p || !strings.Contains(got, "/\n") {
+		t.Fatalf("breakPath = %q", got)
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if w := fyne.MeasureText(line, 14, style).Width; w > wide/2 {
+			t.Errorf("line %q is %.0f wide, max %.0f", line, w, wide/2)
+		}
+	}
+}
