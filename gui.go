@@ -170,9 +170,9 @@ func runGUI(args []string) int {
 		LogFile:  logFile,
 		HasTray:  hasTray,
 		SettingsChanged: func(c *auth.Config) {
-			// Folders and file types apply at once; upload options, link
-			// format and copying are read when the engine opens (next start).
-			slog.Info("settings saved; restarting the folder watcher")
+			// Everything applies at once: options and links to the next
+			// upload, folders and file types by restarting the watcher.
+			slog.Info("settings saved; applying them")
 			go engine.Watch(c)
 		},
 	})

@@ -27,8 +27,12 @@ type UploaderEngine struct {
 	watchDone chan struct{}
 }
 
-// Watch (re)starts watching the folders of cfg; an empty list stops it.
+// Watch applies cfg: upload options, link format and copying for the next
+// uploads, and (re)starts watching its folders; an empty list stops it.
 func (a *UploaderEngine) Watch(cfg *auth.Config) {
+	if err := a.E.SetSettings(uploader.Settings{Options: cfg.Upload.Options(), LinkFormat: cfg.Links.Format, CopyLinks: cfg.Links.Copy}); err != nil {
+		slog.Warn("settings not applied", "err", err)
+	}
 	ac := uploader.AutoConfig{Include: cfg.Watch.Include, CatchUp: cfg.Watch.CatchUp}
 	if ac.Include == nil {
 		ac.Include = []string{}

@@ -36,9 +36,8 @@ var (
 	linkValues     = []string{auth.LinkURL, auth.LinkRaw, auth.LinkMarkdown, auth.LinkHTML}
 )
 
-// SavedMessage confirms a save. The upload engine reads upload and link
-// options when it opens, so those wait for the next start.
-const SavedMessage = "Saved. Watched folders and file types apply now; upload and link options from the next start."
+// SavedMessage confirms a save; everything applies to the next upload.
+const SavedMessage = "Saved. The changes apply from the next upload."
 
 const (
 	serverDefault = "Server default"
