@@ -198,23 +198,29 @@ func runGUI(args []string) int {
 	return 0
 }
 
-// probeDisplay opens the display the way Fyne will, and closes it again.
-// Fyne 2.8 only logs a failed GLFW start and then panics in the first
-// tray or window call, so the app checks first to explain it in a sentence.
-// It runs on the main goroutine, which Fyne's driver locks to the main
-// thread, as GLFW requires. Other systems always have a display.
+// probeDisplay opens the display the way Fyne will. Fyne 2.8 only logs a
+// failed GLFW start and then panics in the first tray or window call, so
+// the app checks first to explain it in a sentence. It runs on the main
+// goroutine, which Fyne's driver locks to the main thread, as GLFW
+// requires. Other systems always have a display.
 func probeDisplay() error {
 	if runtime.GOOS != "linux" && runtime.GOOS != "freebsd" {
 		return nil
 	}
 	// Any platform: Fyne may force X11 in a Wayland session, so a display
-	// Fyne can use is always one of these. Fyne's own hint is set again
-	// before its Init, and Terminate makes that Init start afresh.
+	// Fyne can use is always one of these.
 	glfw.InitHint(glfw.PlatformHint, int(glfw.AnyPlatform))
 	if err := glfw.Init(); err != nil {
 		return err
 	}
-	glfw.Terminate()
+	// Without Wayland GLFW can only have chosen X11, as Fyne would: leave
+	// it running, so Fyne's glfw.Init returns at once instead of setting up
+	// X11 again (docs/PERFORMANCE.md, issue 5). Otherwise Fyne picks the
+	// platform itself (its hint, libdecor check, FYNE_PLATFORM), which
+	// needs GLFW uninitialised.
+	if os.Getenv("WAYLAND_DISPLAY") != "" || (os.Getenv("FYNE_PLATFORM") != "" && os.Getenv("FYNE_PLATFORM") != "x11") {
+		glfw.Terminate()
+	}
 	return nil
 }
 

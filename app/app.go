@@ -24,6 +24,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/systray"
 
 	"github.com/zipline-tray/zipline-tray/auth"
 )
@@ -88,7 +89,8 @@ type UI struct {
 	trayKey  string
 	trayIcon fyne.Resource
 
-	drop        *dropZone
+	drop        *dropZone // nil until first shown (lazy.go)
+	pending     pendingDrop
 	signIn      *signInWindow
 	queue       *queueWindow
 	settingsWin *settingsWindow
@@ -157,9 +159,12 @@ func (u *UI) Start() {
 		}
 	})
 
-	u.drop = newDropZone(u)
-	if d, ok := u.app.(desktop.App); ok && u.opts.HasTray {
-		d.SetSystemTrayWindow(u.drop.win)
+	if _, ok := u.app.(desktop.App); ok && u.opts.HasTray {
+		// What SetSystemTrayWindow does, but through ShowDropZone, which
+		// builds the window on first use (lazy.go); newDropZone makes its
+		// close button hide it. Set before the tray registers, which reads
+		// it to tell the host that a left click activates the item.
+		systray.SetOnTapped(func() { u.do(u.ShowDropZone) })
 	}
 	u.refreshTray()
 
@@ -217,7 +222,7 @@ func (u *UI) checkToken() {
 				if isUnauthorized(err) {
 					u.setAuthFailed()
 				} else if u.ctx.Err() == nil {
-					u.drop.note("Could not check the saved sign-in: " + u.opts.Account.Explain(err))
+					u.dropNote("Could not check the saved sign-in: " + u.opts.Account.Explain(err))
 				}
 				u.refreshTray()
 				return
@@ -275,7 +280,7 @@ func (u *UI) enqueue(paths []string) {
 			u.log.Warn("enqueue", "path", p, "err", err)
 			name := filepath.Base(p)
 			msg := u.opts.Account.Explain(err)
-			u.do(func() { u.drop.note(name + ": " + msg) })
+			u.do(func() { u.dropNote(name + ": " + msg) })
 		}
 	}
 }
@@ -313,7 +318,7 @@ func (u *UI) handle(ev Event) {
 	case Cancelled, Skipped:
 		delete(u.jobs, ev.Job)
 	}
-	u.drop.update(ev)
+	u.dropUpdate(ev)
 	if u.queue != nil {
 		u.queue.update(ev)
 	}
@@ -374,7 +379,7 @@ func (u *UI) SignOut() {
 		u.opts.Engine.CredentialsChanged()
 		return func() {
 			if err != nil {
-				u.drop.note(u.opts.Account.Explain(err))
+				u.dropNote(u.opts.Account.Explain(err))
 				return
 			}
 			u.user, u.authFailed = "", false
@@ -385,7 +390,9 @@ func (u *UI) SignOut() {
 }
 
 func (u *UI) refreshWindows() {
-	u.drop.refreshBanner()
+	if u.drop != nil {
+		u.drop.refreshBanner()
+	}
 	if u.settingsWin != nil {
 		u.settingsWin.refreshAccount()
 	}

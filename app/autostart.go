@@ -35,7 +35,7 @@ func (u *UI) ApplyAutostart(on bool, done func(error)) {
 				if on {
 					what = "turn on"
 				}
-				u.drop.note("Could not " + what + " starting at login: " + err.Error())
+				u.dropNote("Could not " + what + " starting at login: " + err.Error())
 			}
 			if done != nil {
 				done(err)

@@ -72,10 +72,10 @@ func (u *UI) UploadClipboardImage() {
 	u.goBackground(func(ctx context.Context) func() {
 		path, err := u.opts.ClipboardImage(ctx, dir)
 		if err != nil {
-			return func() { u.drop.note(capitalize(err.Error()) + ".") }
+			return func() { u.dropNote(capitalize(err.Error()) + ".") }
 		}
 		u.enqueue([]string{path})
-		return u.drop.hideNote
+		return u.dropHideNote
 	})
 }
 

@@ -38,7 +38,7 @@ func (u *UI) ensureClipboard(text string) {
 		}
 		if err := wlCopy(ctx, text); err != nil {
 			u.log.Warn("copy with wl-copy", "err", err)
-			return func() { u.drop.note("The link could not be copied: " + err.Error()) }
+			return func() { u.dropNote("The link could not be copied: " + err.Error()) }
 		}
 		return nil
 	})

@@ -378,6 +378,7 @@ func fileIcon(path string) fyne.Resource {
 
 // ShowDropZone shows the drop zone window.
 func (u *UI) ShowDropZone() {
+	u.ensureDropZone() // built on first show (lazy.go)
 	u.drop.refreshBanner()
 	u.drop.win.Show()
 	u.drop.win.RequestFocus()
@@ -405,7 +406,7 @@ func (u *UI) cancelJob(id string) {
 			return nil
 		}
 		msg := u.opts.Account.Explain(err)
-		return func() { u.drop.note(msg) }
+		return func() { u.dropNote(msg) }
 	})
 }
 
@@ -416,6 +417,6 @@ func (u *UI) retryJob(id string) {
 			return nil
 		}
 		msg := u.opts.Account.Explain(err)
-		return func() { u.drop.note(msg) }
+		return func() { u.dropNote(msg) }
 	})
 }

@@ -305,7 +305,18 @@ type harness struct {
 
 type harnessOption func(*Options)
 
+// newHarness starts a UI whose drop zone is built (hidden), so tests can
+// look at its widgets.
 func newHarness(t *testing.T, account Account, opts ...harnessOption) *harness {
+	t.Helper()
+	h := newLazyHarness(t, account, opts...)
+	h.ui.ensureDropZone()
+	return h
+}
+
+// newLazyHarness starts a UI as the app does: the drop zone is built when
+// first shown.
+func newLazyHarness(t *testing.T, account Account, opts ...harnessOption) *harness {
 	t.Helper()
 	h := &harness{t: t, app: test.NewTempApp(t), loop: newLoop(), engine: newFakeEngine(),
 		account: account, settings: &memSettings{}, notes: &fakeNotifier{}}

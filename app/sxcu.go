@@ -43,10 +43,10 @@ func importUploaderConfig(u *UI, path string) {
 	name := filepath.Base(path)
 	imp, ok := u.opts.Account.(ConfigImporter)
 	if !ok {
-		u.drop.note(name + " is a ShareX configuration; importing it is not supported here. Use Sign in… instead.")
+		u.dropNote(name + " is a ShareX configuration; importing it is not supported here. Use Sign in… instead.")
 		return
 	}
-	u.drop.note("Importing " + name + "…")
+	u.dropNote("Importing " + name + "…")
 	u.goBackground(func(ctx context.Context) func() {
 		ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
@@ -54,7 +54,7 @@ func importUploaderConfig(u *UI, path string) {
 		return func() {
 			if err != nil {
 				u.log.Warn("import uploader config", "file", name, "err", err)
-				u.drop.note(importErrorText(name, err, u.opts.Account))
+				u.dropNote(importErrorText(name, err, u.opts.Account))
 				return
 			}
 			u.settings = cloneConfig(res.Settings)
@@ -62,7 +62,7 @@ func importUploaderConfig(u *UI, path string) {
 				u.opts.SettingsChanged(cloneConfig(res.Settings))
 			}
 			u.signedIn(res.Server, res.User)
-			u.drop.note("Imported " + name + ": signed in as " + res.User + " on " + host(res.Server) + ". " + res.Summary)
+			u.dropNote("Imported " + name + ": signed in as " + res.User + " on " + host(res.Server) + ". " + res.Summary)
 		}
 	})
 }
