@@ -37,10 +37,13 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 # Every test, with the race detector, inside a private session bus with a
-# real Secret Service (gnome-keyring) and a virtual X display.
+# real Secret Service (gnome-keyring) and a virtual X display; then short
+# fuzz runs, and the Windows GUI build and macOS/Windows vet so that other
+# systems never break silently.
 test: deps fmt-check vet build-cli
 	scripts/testenv.sh $(GO) test -race -tags $(TAGS) -count=1 -timeout 20m ./...
 	$(MAKE) fuzz
+	$(MAKE) cross
 
 # Short runs of each fuzz target (their seed corpora also run in `make test`).
 # Fuzzing needs no GUI, so it runs the fast cgo-free build.
