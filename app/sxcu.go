@@ -55,7 +55,13 @@ func importUploaderConfig(u *UI, path string) {
 			if err != nil {
 				u.log.Warn("import uploader config", "file", name, "err", err)
 				u.dropNote(importErrorText(name, err, u.opts.Account))
+				if u.signIn != nil { // dropped on the sign-in window
+					u.signIn.showError(importErrorText(name, err, u.opts.Account))
+				}
 				return
+			}
+			if u.signIn != nil {
+				u.signIn.win.Close()
 			}
 			u.settings = cloneConfig(res.Settings)
 			if u.opts.SettingsChanged != nil {
