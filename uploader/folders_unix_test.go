@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -184,5 +185,87 @@ func TestMoLookupRejectsGarbage(t *testing.T) {
 	os.WriteFile(p, b, 0o644)
 	if _, ok := moLookup(p, "Screenshots"); ok {
 		t.Fatal("truncated catalogue parsed")
+	}
+}
+
+func TestDefaultFoldersScreenshotTools(t *testing.T) {
+	for _, c := range []struct {
+		name, file, content string
+		mkdir               string // relative to HOME; "" makes nothing
+		want                string // relative to HOME; "" means no extra entry
+		source              string
+	}{
+		{"flameshot", "flameshot/flameshot.ini", "[General]\nsavePathFixed=true\nsavePath=/HOME/Shots\n", "Shots", "Shots",
+			"Flameshot (savePath in ~/.config/flameshot/flameshot.ini, fixed with savePathFixed)"},
+		{"flameshot last path", "flameshot/flameshot.ini", "[General]\nsavePath=\"/HOME/My Shots\"\nsavePathFixed=false\n", "My Shots", "My Shots",
+			"Flameshot (savePath in ~/.config/flameshot/flameshot.ini)"},
+		{"flameshot tilde", "flameshot/flameshot.ini", "[General]\nsavePath=~/Shots\n", "Shots", "Shots",
+			"Flameshot (savePath in ~/.config/flameshot/flameshot.ini)"},
+		{"flameshot folder missing", "flameshot/flameshot.ini", "[General]\nsavePath=/HOME/Gone\n", "", "", ""},
+		{"flameshot other group", "flameshot/flameshot.ini", "[Shortcuts]\nsavePath=/HOME/Shots\n", "Shots", "", ""},
+		{"flameshot relative", "flameshot/flameshot.ini", "[General]\nsavePath=Shots\n", "Shots", "", ""},
+		{"spectacle plasma 6", "spectaclerc", "[General]\nlaunchAction=UseLastUsedCapturemode\n\n[ImageSave]\nimageSaveLocation=file:///HOME/Bilder/Spectacle/\n", "Bilder/Spectacle", "Bilder/Spectacle",
+			"KDE Spectacle (imageSaveLocation in ~/.config/spectaclerc)"},
+		{"spectacle old", "spectaclerc", "[General]\ndefaultSaveLocation=file:///HOME/Snaps\n", "Snaps", "Snaps",
+			"KDE Spectacle (defaultSaveLocation in ~/.config/spectaclerc)"},
+		{"spectacle escaped url", "spectaclerc", "[ImageSave]\nimageSaveLocation[$e]=file:///HOME/My%20Snaps\n", "My Snaps", "My Snaps",
+			"KDE Spectacle (imageSaveLocation in ~/.config/spectaclerc)"},
+		{"spectacle new wins", "spectaclerc", "[General]\ndefaultSaveLocation=file:///HOME/Old\n[ImageSave]\nimageSaveLocation=file:///HOME/New\n", "New", "New",
+			"KDE Spectacle (imageSaveLocation in ~/.config/spectaclerc)"},
+		{"spectacle remote", "spectaclerc", "[ImageSave]\nimageSaveLocation=smb://nas/HOME/Snaps\n", "Snaps", "", ""},
+		{"same as the suggestion", "spectaclerc", "[ImageSave]\nimageSaveLocation=file:///HOME/Pictures/Screenshots/\n", "Pictures/Screenshots", "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			noCatalogues(t)
+			home := t.TempDir()
+			t.Setenv("HOME", home)
+			t.Setenv("XDG_CONFIG_HOME", "")
+			t.Setenv("XDG_PICTURES_DIR", "")
+			p := filepath.Join(home, ".config", c.file)
+			os.MkdirAll(filepath.Dir(p), 0o755)
+			if err := os.WriteFile(p, []byte(strings.ReplaceAll(c.content, "/HOME", home)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if c.mkdir != "" {
+				os.MkdirAll(filepath.Join(home, c.mkdir), 0o755)
+			}
+			got := DefaultFolders()
+			if len(got) == 0 || got[0].Path != filepath.Join(home, "Pictures", "Screenshots") {
+				t.Fatalf("the suggestion changed: %+v", got)
+			}
+			if c.want == "" {
+				if len(got) != 1 {
+					t.Fatalf("got %+v, want only the suggestion", got)
+				}
+				return
+			}
+			if len(got) != 2 || got[1].Path != filepath.Join(home, c.want) || got[1].Source != c.source {
+				t.Fatalf("got %+v, want %s from %q", got, c.want, c.source)
+			}
+		})
+	}
+}
+
+func TestDefaultFoldersToolsUnderXDGConfigHome(t *testing.T) {
+	noCatalogues(t)
+	home, conf := t.TempDir(), t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", conf)
+	t.Setenv("XDG_PICTURES_DIR", "")
+	shots, snaps := filepath.Join(home, "Shots"), filepath.Join(home, "Snaps")
+	os.MkdirAll(shots, 0o755)
+	os.MkdirAll(snaps, 0o755)
+	os.MkdirAll(filepath.Join(conf, "flameshot"), 0o755)
+	os.WriteFile(filepath.Join(conf, "flameshot", "flameshot.ini"), []byte("[General]\nsavePath="+shots+"\n"), 0o644)
+	os.WriteFile(filepath.Join(conf, "spectaclerc"), []byte("[ImageSave]\nimageSaveLocation=file://"+snaps+"\n"), 0o644)
+	// Where ~/.config would be: must be ignored.
+	os.MkdirAll(filepath.Join(home, ".config"), 0o755)
+	os.WriteFile(filepath.Join(home, ".config", "spectaclerc"), []byte("[ImageSave]\nimageSaveLocation=file://"+home+"\n"), 0o644)
+	got := DefaultFolders()
+	if len(got) != 3 || got[1].Path != shots || got[2].Path != snaps {
+		t.Fatalf("got %+v", got)
+	}
+	if want := "Flameshot (savePath in " + filepath.Join(conf, "flameshot", "flameshot.ini") + ")"; got[1].Source != want {
+		t.Errorf("source %q, want %q", got[1].Source, want)
 	}
 }
