@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/uploader"
 )
 
 // SettingsTitle is the settings window's title.
@@ -63,6 +64,8 @@ type settingsWindow struct {
 	notifyOK   *widget.Check
 	notifyFail *widget.Check
 	catchUp    *widget.Check
+	suggested  *fyne.Container // screenshot folders not watched yet
+	autostart  *widget.Check
 	caFile     *widget.Entry
 	headers    *widget.Entry
 
@@ -113,15 +116,20 @@ func newSettingsWindow(u *UI) *settingsWindow {
 	s.fileTypes.SetPlaceHolder("All files")
 	s.catchUp = widget.NewCheck("Upload files that arrived while the app was closed", nil)
 	s.catchUp.SetChecked(c.Watch.CatchUp)
+	s.suggested = container.NewVBox()
+	s.autostart = widget.NewCheck("Start Zipline Tray when I log in", nil)
+	s.autostart.SetChecked(c.Autostart)
 	foldersHelp := widget.NewLabel("New files in these folders are uploaded as soon as they are complete.")
 	foldersHelp.Wrapping = fyne.TextWrapWord
 	foldersTab := container.NewVBox(
 		foldersHelp,
 		s.folders,
 		container.NewHBox(addFolder),
+		s.suggested,
 		widget.NewSeparator(),
 		widget.NewForm(widget.NewFormItem("File types", s.fileTypes)),
 		s.catchUp,
+		s.autostart,
 	)
 	s.refreshFolders()
 
@@ -280,6 +288,41 @@ func (s *settingsWindow) refreshFolders() {
 	}
 	s.folders.Objects = rows
 	s.folders.Refresh()
+	s.refreshSuggested()
+}
+
+// suggestFolders lists the system's screenshot folders; swappable in tests.
+var suggestFolders = uploader.DefaultFolders
+
+// refreshSuggested offers the screenshot folders not watched yet, each
+// with where it was found, and an Add button.
+func (s *settingsWindow) refreshSuggested() {
+	var rows []fyne.CanvasObject
+	for _, d := range suggestFolders() {
+		if slices.ContainsFunc(s.cfg.Watch.Folders, func(f auth.WatchFolder) bool { return f.Path == d.Path }) {
+			continue
+		}
+		path := widget.NewLabel(homePath(d.Path))
+		path.Truncation = fyne.TextTruncateEllipsis
+		src := widget.NewLabel(d.Source)
+		src.SizeName = theme.SizeNameCaptionText
+		src.Importance = widget.LowImportance
+		src.Wrapping = fyne.TextWrapWord
+		d := d
+		add := widget.NewButtonWithIcon("Add", theme.ContentAddIcon(), func() {
+			s.addFolder(d.Path)
+			if d.Recursive {
+				s.cfg.Watch.Folders[len(s.cfg.Watch.Folders)-1].Recursive = true
+				s.refreshFolders()
+			}
+		})
+		rows = append(rows, container.NewBorder(nil, nil, nil, add, container.NewVBox(path, src)))
+	}
+	if len(rows) > 0 {
+		rows = append([]fyne.CanvasObject{widget.NewLabelWithStyle("Suggested", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})}, rows...)
+	}
+	s.suggested.Objects = rows
+	s.suggested.Refresh()
 }
 
 // refreshStatus follows the watcher's live status.
@@ -391,6 +434,7 @@ func (s *settingsWindow) collect() error {
 	}
 	c.Watch.Include = include
 	c.Watch.CatchUp = s.catchUp.Checked
+	c.Autostart = s.autostart.Checked
 
 	c.Upload.Format = s.naming.Selected
 	c.Upload.DeletesAt = expiryValues[max(s.expiry.SelectedIndex(), 0)]
@@ -445,12 +489,38 @@ func (s *settingsWindow) save() {
 		s.showMessage("Could not save the settings: "+s.u.opts.Account.Explain(err), true)
 		return
 	}
+	wasOn := s.u.settings.Autostart
 	s.u.settings = cloneConfig(s.cfg)
 	s.showMessage(SavedMessage, false)
 	s.refreshFolders()
 	if s.u.opts.SettingsChanged != nil {
 		s.u.opts.SettingsChanged(cloneConfig(s.cfg))
 	}
+	if on := s.cfg.Autostart; on != wasOn {
+		s.u.ApplyAutostart(on, func(err error) { s.autostartFailed(on, err) })
+	}
+}
+
+// autostartFailed puts the checkbox and the saved setting back when the
+// login entry could not be changed, so both say what is really set up.
+func (s *settingsWindow) autostartFailed(on bool, err error) {
+	if err == nil {
+		return
+	}
+	s.autostart.SetChecked(!on)
+	s.cfg.Autostart = !on
+	s.u.settings.Autostart = !on
+	if c, lerr := s.u.opts.Settings.Load(); lerr == nil && c != nil {
+		c.Autostart = !on
+		if serr := s.u.opts.Settings.Save(c); serr != nil {
+			s.u.log.Warn("save autostart", "err", serr)
+		}
+	}
+	what := "turn off"
+	if on {
+		what = "turn on"
+	}
+	s.showMessage("Could not "+what+" starting at login: "+err.Error(), true)
 }
 
 func (s *settingsWindow) showMessage(msg string, bad bool) {
