@@ -135,7 +135,7 @@ func newDropZone(u *UI) *dropZone {
 }
 
 // dropped takes the files dropped on the window. Only local files count;
-// a .sxcu file is a server configuration, not an upload.
+// an uploader config (.sxcu, .iscu, .itup) is imported, not uploaded.
 func (d *dropZone) dropped(uris []fyne.URI) {
 	var paths []string
 	for _, u := range uris {
@@ -143,7 +143,7 @@ func (d *dropZone) dropped(uris []fyne.URI) {
 			continue
 		}
 		p := u.Path()
-		if strings.EqualFold(filepath.Ext(p), ".sxcu") {
+		if IsUploaderConfig(p) {
 			d.importSXCU(p)
 			continue
 		}

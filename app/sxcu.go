@@ -36,6 +36,31 @@ func init() {
 	SXCUHandler = importUploaderConfig
 }
 
+// IsUploaderConfig reports whether path names an uploader config made by
+// Zipline (.sxcu, .iscu, .itup, any case): it holds a token, so it is
+// imported, never uploaded.
+func IsUploaderConfig(path string) bool {
+	switch strings.ToLower(filepath.Ext(path)) {
+	case ".sxcu", ".iscu", ".itup":
+		return true
+	}
+	return false
+}
+
+// ImportConfig imports an uploader config given on the command line or by
+// "Open with"; the outcome shows in the drop zone, which it opens. It may
+// be called from any goroutine.
+func (u *UI) ImportConfig(path string) {
+	u.do(func() {
+		u.ShowDropZone()
+		if SXCUHandler != nil {
+			SXCUHandler(u, path)
+			return
+		}
+		u.dropNote(filepath.Base(path) + " is an uploader configuration; importing it is not supported here. Use Sign in… instead.")
+	})
+}
+
 // importUploaderConfig handles a dropped .sxcu: the file is read, the token
 // checked and stored, and the defaults applied off the UI goroutine; the
 // result shows in the drop zone. UI goroutine.
