@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,6 +64,16 @@ func runGUI(args []string) int {
 		}
 		files = append(files, abs)
 	}
+	// Uploader configs (.sxcu, .iscu, .itup) hold a token: import them,
+	// never upload them.
+	var configs []string
+	files = slices.DeleteFunc(files, func(f string) bool {
+		if app.IsUploaderConfig(f) {
+			configs = append(configs, f)
+			return true
+		}
+		return false
+	})
 
 	zipline.Version = Version
 	paths, err := auth.DefaultPaths()
@@ -77,6 +88,13 @@ func runGUI(args []string) int {
 	defer closeLog()
 
 	if code, done := handOver(paths.StateDir, files); done {
+		if len(configs) > 0 {
+			// The running app's queue takes only uploads; its window (just
+			// raised, when no files went with it) imports a dropped config.
+			fmt.Fprintf(os.Stderr, "zipline-tray: Zipline Tray is already running: drop %s on its window to import it.\n",
+				filepath.Base(configs[0]))
+			return 1
+		}
 		return code
 	}
 	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -188,6 +206,9 @@ func runGUI(args []string) int {
 		}
 		if len(files) > 0 {
 			ui.AddFiles(files)
+		}
+		for _, c := range configs {
+			ui.ImportConfig(c)
 		}
 		if show {
 			ui.ShowDropZone()
