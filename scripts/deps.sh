@@ -5,11 +5,13 @@ set -euo pipefail
 
 # Fyne's cgo build (GLFW, OpenGL, X11 and Wayland headers), then what the
 # tests use: a virtual X server, a session bus, a real Secret Service
-# (gnome-keyring), clipboard and screenshot tools; mingw-w64 for `make cross`.
+# (gnome-keyring), clipboard and screenshot tools, weston and wl-clipboard for
+# the Wayland clipboard test (weston runs on the virtual X server);
+# mingw-w64 for `make cross`.
 DEBIAN_PKGS=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libwayland-dev libxkbcommon-dev
   xvfb x11-utils imagemagick xdotool xclip dbus gnome-keyring libsecret-tools curl time
-  gcc-mingw-w64-x86-64)
+  weston wl-clipboard gcc-mingw-w64-x86-64)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -30,9 +32,9 @@ cat >&2 <<'TXT'
 deps: not a Debian/Ubuntu system; install the equivalent of:
   Fedora: gcc libXcursor-devel libXrandr-devel mesa-libGL-devel libXi-devel libXinerama-devel
           libXxf86vm-devel wayland-devel libxkbcommon-devel xorg-x11-server-Xvfb dbus-daemon
-          gnome-keyring xclip xdotool ImageMagick
+          gnome-keyring xclip xdotool ImageMagick weston wl-clipboard
   Arch:   gcc libxcursor libxrandr libxinerama libxi libxxf86vm wayland libxkbcommon mesa
-          xorg-server-xvfb dbus gnome-keyring xclip xdotool imagemagick
+          xorg-server-xvfb dbus gnome-keyring xclip xdotool imagemagick weston wl-clipboard
   macOS:  xcode-select --install   (the GUI tests that need Xvfb and D-Bus run on Linux only)
 TXT
 exit 1
