@@ -65,6 +65,8 @@ type settingsWindow struct {
 	notifyFail *widget.Check
 	catchUp    *widget.Check
 	suggested  *fyne.Container // screenshot folders not watched yet
+	found      []uploader.DefaultFolder
+	looked     bool
 	autostart  *widget.Check
 	caFile     *widget.Entry
 	headers    *widget.Entry
@@ -297,8 +299,11 @@ var suggestFolders = uploader.DefaultFolders
 // refreshSuggested offers the screenshot folders not watched yet, each
 // with where it was found, and an Add button.
 func (s *settingsWindow) refreshSuggested() {
+	if !s.looked { // once per window: it reads files, and status updates are frequent
+		s.found, s.looked = suggestFolders(), true
+	}
 	var rows []fyne.CanvasObject
-	for _, d := range suggestFolders() {
+	for _, d := range s.found {
 		if slices.ContainsFunc(s.cfg.Watch.Folders, func(f auth.WatchFolder) bool { return f.Path == d.Path }) {
 			continue
 		}
