@@ -122,3 +122,14 @@ cross-vet:
 	GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags $(TAGS),nogui ./internal/notify/
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) vet -tags $(TAGS),nogui $$($(GO) list -tags $(TAGS),nogui ./... | grep -v $(CROSS_SKIP))
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 $(GO) build -tags $(TAGS),nogui ./internal/notify/
+
+# `make package`: a release archive for Linux (zipline-tray.tar.xz: binary,
+# launcher, icon, and a Makefile that installs them) with Fyne's packaging
+# tool, which reads FyneApp.toml. Install the tool with
+#   go install fyne.io/tools/cmd/fyne@v1.7.4
+FYNE ?= $(shell command -v fyne 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/fyne)
+.PHONY: package
+package: deps
+	@[ -x "$(FYNE)" ] || { echo "make package needs Fyne's packaging tool: go install fyne.io/tools/cmd/fyne@v1.7.4"; exit 1; }
+	$(FYNE) package --os linux --release --name zipline-tray
+	@ls -l zipline-tray.tar.xz
