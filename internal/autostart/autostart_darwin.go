@@ -17,32 +17,5 @@ func Path() (string, error) {
 	return filepath.Join(home, "Library", "LaunchAgents", Label+".plist"), nil
 }
 
-// Enable starts exe at every login.
-func Enable(exe string) error {
-	if err := checkExe(exe); err != nil {
-		return err
-	}
-	p, err := Path()
-	if err != nil {
-		return err
-	}
-	return writeEntry(p, []byte(LaunchAgentPlist(exe)))
-}
-
-// Disable removes the LaunchAgent; it is not an error if there is none.
-func Disable() error {
-	p, err := Path()
-	if err != nil {
-		return err
-	}
-	return removeEntry(p)
-}
-
-// Enabled reports whether the LaunchAgent exists.
-func Enabled() (bool, error) {
-	p, err := Path()
-	if err != nil {
-		return false, err
-	}
-	return exists(p)
-}
+// entry is the login entry's content for exe.
+func entry(exe string) []byte { return []byte(LaunchAgentPlist(exe)) }

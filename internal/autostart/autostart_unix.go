@@ -22,32 +22,5 @@ func Path() (string, error) {
 	return filepath.Join(dir, "autostart", Name+".desktop"), nil
 }
 
-// Enable starts exe at every login.
-func Enable(exe string) error {
-	if err := checkExe(exe); err != nil {
-		return err
-	}
-	p, err := Path()
-	if err != nil {
-		return err
-	}
-	return writeEntry(p, []byte(DesktopEntry(exe)))
-}
-
-// Disable removes the login entry; it is not an error if there is none.
-func Disable() error {
-	p, err := Path()
-	if err != nil {
-		return err
-	}
-	return removeEntry(p)
-}
-
-// Enabled reports whether the login entry exists.
-func Enabled() (bool, error) {
-	p, err := Path()
-	if err != nil {
-		return false, err
-	}
-	return exists(p)
-}
+// entry is the login entry's content for exe.
+func entry(exe string) []byte { return []byte(DesktopEntry(exe)) }
