@@ -308,7 +308,15 @@ func isHTML(contentType string, body []byte) bool {
 
 // htmlTitle returns the text of <title> or the first <h1>.
 func htmlTitle(body []byte) string {
-	lower := bytes.ToLower(body)
+	// ASCII-only lowering keeps the offsets of lower valid in body
+	// (bytes.ToLower may change the length of non-ASCII text).
+	lower := make([]byte, len(body))
+	for i, c := range body {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
 	for _, tag := range []string{"title", "h1"} {
 		i := bytes.Index(lower, []byte("<"+tag))
 		if i < 0 {
