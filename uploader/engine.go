@@ -4,17 +4,19 @@
 // or of how credentials are stored: callers pass a Credentials and a
 // Clipboard, and follow the engine through Subscribe.
 //
-// Guarantees. A file is on disk in the queue (StateDir/queue.db, bbolt)
-// before its upload starts, and its link is on disk before anyone hears of
-// it. Nothing is dropped: network errors and 5xx retry with back-off (capped
-// at RetryMax, never giving up), 429 holds the whole queue until Retry-After,
-// 401 pauses the whole queue until CredentialsChanged. A file is uploaded
-// once; after a crash (SIGKILL, power loss) a file can be uploaded a second
-// time only if its upload was in flight: running, or finished with its link
+// Guarantees. A file is on disk in the queue (StateDir/queue.db, bbolt,
+// synced) before its upload starts, and its link is written to the link
+// log (StateDir/links.log) before anyone hears of it; the log is folded
+// into the queue, synced, when uploads pause (see LinkLogFile). Nothing is
+// dropped: network errors and 5xx retry with back-off (capped at RetryMax,
+// never giving up), 429 holds the whole queue until Retry-After, 401
+// pauses the whole queue until CredentialsChanged. A file is uploaded
+// once; after the process is killed a file can be uploaded a second time
+// only if its upload was in flight: running, or finished with its link
 // not yet written. The engine never has more than 2×Concurrency of those
-// together (at most Concurrency running), so at most 2×Concurrency files are
-// uploaded twice per crash. That slack lets the next uploads run while the
-// previous links are synced to disk.
+// together (at most Concurrency running), so at most 2×Concurrency files
+// are uploaded twice per crash. A power cut can also cost the records of
+// links not folded yet: those files are uploaded again, never lost.
 //
 // One process owns the queue at a time (bbolt's file lock); others talk to
 // it over StateDir/control.sock with Call, Notify and Do.
@@ -344,18 +346,47 @@ func (e *Engine) addMany(reqs []addReq) []addRes {
 		}
 		return res
 	}
+	// The first files are recorded in a small transaction and start
+	// uploading while the rest of a burst is recorded.
+	for lo := 0; lo < len(fresh); {
+		hi := len(fresh)
+		for _, b := range addChunks {
+			if lo < b && b < hi {
+				hi = b
+				break
+			}
+		}
+		e.enqueue(fresh[lo:hi], freshIdx[lo:hi], force[lo:hi], reqs, res)
+		lo = hi
+	}
+	for i := range res {
+		if res[i].err == errMerged { // same path twice in one batch: the later version won
+			res[i].err = nil
+		}
+	}
+	return res
+}
+
+var errMerged = errors.New("merged")
+
+// addChunks are where addMany splits a burst into transactions.
+var addChunks = []int{8, 64}
+
+// enqueue writes fresh items (reqs[idx[k]] made fresh[k]) to the queue,
+// fills their results and starts them.
+func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, res []addRes) {
 	prevs, err := e.st.addItems(fresh, force)
 	if err != nil {
-		for _, i := range freshIdx {
+		for _, i := range idx {
 			res[i].err = fmt.Errorf("queue %s: %w", reqs[i].path, err)
 			res[i].retry = true
 		}
-		return res
+		return
 	}
 	var added []*Item
 	e.mu.Lock()
 	for k, n := range fresh {
-		i := freshIdx[k]
+		i := idx[k]
 		if prevs[k] != nil {
 			res[i] = addRes{it: *prevs[k]}
 			continue
@@ -369,15 +400,7 @@ func (e *Engine) addMany(reqs []addReq) []addRes {
 		e.ev.publish(Event{Type: EventQueued, Item: n.ID, Path: n.Path, Folder: n.Folder, Total: n.Size})
 	}
 	e.kick()
-	for i := range res {
-		if res[i].err == errMerged { // same path twice in one batch: the later version won
-			res[i].err = nil
-		}
-	}
-	return res
 }
-
-var errMerged = errors.New("merged")
 
 // coalesce finds a waiting item for the same file: a file that changed
 // while it waited gets one upload, of its new version, not two.
@@ -724,21 +747,29 @@ func (e *Engine) announce(o outcome) {
 	e.kick()
 }
 
-// committer writes finished uploads to disk in groups: one transaction for
-// every upload that finished while the previous group was being written,
-// instead of one each. A worker hands its result over and its slot takes
-// the next file while the group is written. The dispatcher keeps running
-// plus unrecorded uploads under 2×Concurrency (roomLocked), so a crash can
-// lose the record of at most that many uploads (they are uploaded again).
+// committer records finished uploads in the link log in groups (one write
+// for every upload that finished while the previous group was written),
+// then announces them, in the order they finished. A worker hands its
+// result over and its slot takes the next file at once. The dispatcher
+// keeps running plus unrecorded uploads under 2×Concurrency (roomLocked),
+// so a crash can lose the record of at most that many uploads (they are
+// uploaded again). The log is folded into the database after foldIdle
+// without new links, or sooner when it fills.
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	commits int           // transactions written, for the benchmarks
+	commits int           // groups written, for the benchmarks
+	folds   int           // folds of the log into the database
 	busy    time.Duration // time spent writing them
 	wake    chan struct{}
 	quit    chan struct{}
 	done    chan struct{}
 }
+
+// foldIdle is how long the committer waits for more links before it folds
+// the link log into the database: long enough to fold a burst once, short
+// enough that a power cut soon after an upload rarely costs its record.
+const foldIdle = 50 * time.Millisecond
 
 func (c *committer) start(e *Engine) {
 	c.wake, c.quit, c.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
@@ -763,6 +794,8 @@ func (c *committer) handOff(e *Engine, o outcome) {
 
 func (c *committer) run(e *Engine) {
 	defer close(c.done)
+	idle := time.NewTimer(time.Hour)
+	idle.Stop()
 	for {
 		c.mu.Lock()
 		batch := c.queue
@@ -785,19 +818,39 @@ func (c *committer) run(e *Engine) {
 			for _, o := range batch { // in the order they finished: the clipboard ends on the last
 				e.announce(o)
 			}
+			if err := e.st.foldIfDue(); err != nil {
+				e.log.Warn("fold the link log into the queue", "err", err)
+			}
+			idle.Reset(foldIdle)
 			continue
 		}
 		select {
 		case <-c.wake:
+		case <-idle.C:
+			c.fold(e)
 		case <-c.quit:
 			c.mu.Lock()
 			empty := len(c.queue) == 0
 			c.mu.Unlock()
 			if empty {
+				c.fold(e)
 				return
 			}
 		}
 	}
+}
+
+func (c *committer) fold(e *Engine) {
+	if !e.st.pendingFolds() {
+		return
+	}
+	if err := e.st.fold(); err != nil {
+		e.log.Warn("fold the link log into the queue", "err", err)
+		return
+	}
+	c.mu.Lock()
+	c.folds++
+	c.mu.Unlock()
 }
 
 // stop waits until every handed-over result is on disk.
@@ -809,7 +862,7 @@ func (c *committer) stop() {
 // upload does one attempt and decides what happens next.
 func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
-	fi, err := os.Stat(it.Path)
+	fi, data, err := readSmall(it.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
@@ -820,8 +873,11 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		return e.skip(it, "not a regular file")
 	}
 	it.Size, it.ModTime = fi.Size(), fi.ModTime()
-	sum, err := hashFile(ctx, it.Path)
-	if err != nil {
+	var sum string
+	if data != nil {
+		h := sha256.Sum256(data)
+		sum, it.Size = hex.EncodeToString(h[:]), int64(len(data))
+	} else if sum, err = hashFile(ctx, it.Path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
 		}
@@ -854,12 +910,14 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		}
 	}
 
-	up, err := zipline.FileUpload(it.Path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return e.skip(it, "the file was deleted before it could be uploaded")
+	up := zipline.BytesUpload(filepath.Base(it.Path), data)
+	if data == nil {
+		if up, err = zipline.FileUpload(it.Path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return e.skip(it, "the file was deleted before it could be uploaded")
+			}
+			return e.fail(ctx, it, gen, err)
 		}
-		return e.fail(ctx, it, gen, err)
 	}
 	chunked := false
 	if lim, err := c.Limits(ctx); err == nil && lim.ChunksEnabled && lim.ChunkMin > 0 && up.Size >= lim.ChunkMin {
@@ -1060,6 +1118,41 @@ func backoff(base, cap time.Duration, attempt int) time.Duration {
 // hashBufs saves allocating (and zeroing) a read buffer per file: in a
 // burst of small files that was most of the cost of hashing them.
 var hashBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// smallFile: a file up to this size is read once into memory, hashed and
+// sent from there — one open instead of three, which matters in a burst of
+// screenshots (a few hundred KB each). Larger files are streamed.
+const smallFile = 4 << 20
+
+// readSmall returns a file's info, and its bytes if it is a small regular
+// file.
+func readSmall(path string) (fs.FileInfo, []byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > smallFile {
+		return fi, nil, err
+	}
+	data, err := readSize(f, fi.Size())
+	return fi, data, err
+}
+
+// readSize reads a file of size bytes. A file that has more (it grew
+// since: still being written) gives nil, to be streamed, which notices.
+func readSize(f io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, size+1)
+	n, err := io.ReadFull(f, data)
+	switch {
+	case err == nil:
+		return nil, nil
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return data[:n], nil
+	}
+	return nil, err
+}
 
 func hashFile(ctx context.Context, path string) (string, error) {
 	f, err := os.Open(path)

@@ -28,9 +28,13 @@ var (
 	bucketMarks   = []byte("marks")
 )
 
-// store is the bbolt database. Every method is one transaction.
+// store is the bbolt database and the link log in front of it. Every method
+// is one transaction. Reads see the log's pending records; writes that could
+// contradict one (deleting history or a record) fold the log first, in the
+// same transaction.
 type store struct {
-	db *bolt.DB
+	db  *bolt.DB
+	log *linkLog
 }
 
 // openStore opens (creating) StateDir/queue.db, waiting at most wait for
@@ -67,10 +71,74 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open upload queue %s: %w", path, err)
 	}
-	return &store{db: db}, nil
+	log, err := openLinkLog(stateDir, db)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open upload queue: %w", err)
+	}
+	return &store{db: db, log: log}, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+// close folds the link log and closes both files.
+func (s *store) close() error {
+	err := s.fold()
+	if cerr := s.log.close(); err == nil {
+		err = cerr
+	}
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// update runs fn in a write transaction.
+func (s *store) update(fn func(tx *bolt.Tx) error) error { return s.db.Update(fn) }
+
+// updateFolding runs fn in a write transaction that first folds the link
+// log, so fn sees (and may change) every announced upload.
+func (s *store) updateFolding(fn func(tx *bolt.Tx) error) error {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if err := s.log.foldTx(tx); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	if err == nil {
+		s.log.folded()
+	}
+	return err
+}
+
+// fold writes the link log's pending records into the database, if any.
+func (s *store) fold() error {
+	s.log.mu.Lock()
+	n := len(s.log.pending)
+	s.log.mu.Unlock()
+	if n == 0 {
+		return nil
+	}
+	return s.updateFolding(func(*bolt.Tx) error { return nil })
+}
+
+// foldIfDue folds once enough records wait in the log.
+func (s *store) foldIfDue() error {
+	s.log.mu.Lock()
+	due := s.log.dueLocked()
+	s.log.mu.Unlock()
+	if !due {
+		return nil
+	}
+	return s.fold()
+}
+
+// pendingFolds reports whether records wait in the log.
+func (s *store) pendingFolds() bool {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	return len(s.log.pending) > 0
+}
 
 func itob(v uint64) []byte {
 	b := make([]byte, 8)
@@ -91,7 +159,7 @@ func putJSON(b *bolt.Bucket, key []byte, v any) error {
 // written and prev holds the earlier item.
 func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 	prev = make([]*Item, len(its))
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		items, paths := tx.Bucket(bucketItems), tx.Bucket(bucketPaths)
 		for k, it := range its {
 			prev[k] = nil
@@ -102,6 +170,9 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 						p := &Item{ID: m.Item, Path: it.Path, State: StateDone}
 						if data := items.Get(itob(uint64(m.Item))); data != nil {
 							_ = json.Unmarshal(data, p)
+						}
+						if done, ok := s.pendingItem(m.Item); ok {
+							*p = done
 						}
 						prev[k] = p
 						continue
@@ -128,7 +199,7 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 // updateItem saves an item and makes it the path's latest, in one
 // transaction (a queued file that changed before its upload started).
 func (s *store) updateItem(it *Item) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(it.ID)), it); err != nil {
 			return err
 		}
@@ -143,39 +214,69 @@ func (s *store) putItem(it *Item) error {
 	})
 }
 
-// finishMany saves done items with their upload records and history
-// entries, in one transaction, so a crash never leaves a link without its
-// record.
+// finishMany records done items with their upload records and history
+// entries, together, so a crash never leaves a link without its record:
+// appended to the link log, or, when the log is full, after folding it,
+// or, if the log cannot be written, in the database.
 func (s *store) finishMany(outs []outcome) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		for i := range outs {
-			o := &outs[i]
-			if err := putJSON(tx.Bucket(bucketItems), itob(uint64(o.it.ID)), &o.it); err != nil {
-				return err
-			}
-			if o.record != "" {
-				if err := putJSON(tx.Bucket(bucketRecords), []byte(o.record), o.rec); err != nil {
-					return err
-				}
-			}
-			if o.history != nil {
-				if err := putHistory(tx, o.history); err != nil {
-					return err
-				}
-			}
+	s.log.mu.Lock()
+	err := s.log.appendLocked(outs)
+	s.log.mu.Unlock()
+	if errors.Is(err, errLogFull) {
+		if err = s.fold(); err == nil {
+			s.log.mu.Lock()
+			err = s.log.appendLocked(outs)
+			s.log.mu.Unlock()
 		}
+	}
+	if err == nil {
 		return nil
-	})
+	}
+	return s.updateFolding(func(tx *bolt.Tx) error { return finishTx(tx, outs, s.log) })
 }
 
-func putHistory(tx *bolt.Tx, h *HistoryEntry) error {
-	b := tx.Bucket(bucketHistory)
-	if h.ID == 0 {
-		id, err := b.NextSequence()
-		if err != nil {
+// pendingItem returns a done item still in the link log.
+func (s *store) pendingItem(id ItemID) (Item, bool) {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
+	it, ok := s.log.items[id]
+	return it, ok
+}
+
+// finishTx writes done items, their upload records and history entries.
+// Writing the same outcome twice writes the same keys and values.
+func finishTx(tx *bolt.Tx, outs []outcome, l *linkLog) error {
+	for i := range outs {
+		o := &outs[i]
+		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(o.it.ID)), &o.it); err != nil {
 			return err
 		}
-		h.ID = id
+		if o.record != "" {
+			if err := putJSON(tx.Bucket(bucketRecords), []byte(o.record), o.rec); err != nil {
+				return err
+			}
+		}
+		if o.history != nil {
+			if err := putHistory(tx, o.history, l); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// putHistory writes an entry, numbering it first if it is new. The link
+// log numbers the entries it holds, so both draw from its counter; the
+// bucket's sequence follows, for the next start.
+func putHistory(tx *bolt.Tx, h *HistoryEntry, l *linkLog) error {
+	b := tx.Bucket(bucketHistory)
+	if h.ID == 0 {
+		h.ID = l.nextHistoryID()
+	}
+	if b.Sequence() < h.ID {
+		if err := b.SetSequence(h.ID); err != nil {
+			return err
+		}
 	}
 	return putJSON(b, itob(h.ID), h)
 }
@@ -186,7 +287,7 @@ func putHistory(tx *bolt.Tx, h *HistoryEntry) error {
 // that was busy at the crash).
 func (s *store) loadPending(now time.Time, keepDone time.Duration) ([]*Item, error) {
 	var out []*Item
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketItems)
 		var stale [][]byte
 		err := b.ForEach(func(k, v []byte) error {
@@ -227,6 +328,12 @@ func (s *store) loadPending(now time.Time, keepDone time.Duration) ([]*Item, err
 }
 
 func (s *store) record(key string) (rec record, ok bool, err error) {
+	s.log.mu.Lock()
+	rec, ok = s.log.records[key]
+	s.log.mu.Unlock()
+	if ok {
+		return rec, true, nil
+	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketRecords).Get([]byte(key))
 		if v == nil {
@@ -239,15 +346,31 @@ func (s *store) record(key string) (rec record, ok bool, err error) {
 }
 
 func (s *store) deleteRecord(key string) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).Delete([]byte(key)) })
+	return s.updateFolding(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).Delete([]byte(key)) })
 }
 
-// history returns up to limit entries, newest first (limit <= 0: all).
-func (s *store) history(limit int) ([]HistoryEntry, error) {
+// pendingHistory returns the link log's history entries, newest first.
+func (s *store) pendingHistory() []HistoryEntry {
+	s.log.mu.Lock()
+	defer s.log.mu.Unlock()
 	var out []HistoryEntry
+	for i := len(s.log.pending) - 1; i >= 0; i-- {
+		if h := s.log.pending[i].history; h != nil {
+			out = append(out, *h)
+		}
+	}
+	return out
+}
+
+// history returns up to limit entries, newest first (limit <= 0: all),
+// the link log's included.
+func (s *store) history(limit int) ([]HistoryEntry, error) {
+	out := s.pendingHistory()
 	err := s.db.View(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketHistory).Cursor()
-		for k, v := c.Last(); k != nil && (limit <= 0 || len(out) < limit); k, v = c.Prev() {
+		n := 0
+		for k, v := c.Last(); k != nil && (limit <= 0 || n < limit); k, v = c.Prev() {
+			n++
 			var h HistoryEntry
 			if json.Unmarshal(v, &h) == nil {
 				out = append(out, h)
@@ -255,10 +378,20 @@ func (s *store) history(limit int) ([]HistoryEntry, error) {
 		}
 		return nil
 	})
+	// Entries are numbered in the order they were made, logged or not.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID > out[j].ID })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
 	return out, err
 }
 
 func (s *store) historyEntry(id uint64) (h HistoryEntry, ok bool, err error) {
+	for _, p := range s.pendingHistory() {
+		if p.ID == id {
+			return p, true, nil
+		}
+	}
 	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketHistory).Get(itob(id))
 		if v != nil {
@@ -272,7 +405,7 @@ func (s *store) historyEntry(id uint64) (h HistoryEntry, ok bool, err error) {
 // deleteHistory removes an entry and the upload record that points at the
 // same server file, so its link is never reused.
 func (s *store) deleteHistory(h HistoryEntry) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.updateFolding(func(tx *bolt.Tx) error {
 		recs := tx.Bucket(bucketRecords)
 		var drop [][]byte
 		_ = recs.ForEach(func(k, v []byte) error {
@@ -292,13 +425,13 @@ func (s *store) deleteHistory(h HistoryEntry) error {
 }
 
 func (s *store) addHistory(h *HistoryEntry, recKey string, rec *record) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		if recKey != "" && rec != nil {
 			if err := putJSON(tx.Bucket(bucketRecords), []byte(recKey), rec); err != nil {
 				return err
 			}
 		}
-		return putHistory(tx, h)
+		return putHistory(tx, h, s.log)
 	})
 }
 
@@ -317,7 +450,7 @@ func (s *store) mark(folder string) (t time.Time, ok bool, err error) {
 
 // setMark moves a folder's mark forward (never back) to t.
 func (s *store) setMark(folder string, t time.Time) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketMarks)
 		if v := b.Get([]byte(folder)); v != nil {
 			var old time.Time
@@ -333,13 +466,17 @@ func (s *store) setMark(folder string, t time.Time) error {
 	})
 }
 
-// items returns every item still in the database, by ID.
+// items returns every item still in the database, by ID, as the link log
+// left them.
 func (s *store) items() ([]Item, error) {
 	var out []Item
 	err := s.db.View(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
 			var it Item
 			if json.Unmarshal(v, &it) == nil {
+				if done, ok := s.pendingItem(it.ID); ok {
+					it = done
+				}
 				out = append(out, it)
 			}
 			return nil
@@ -360,5 +497,5 @@ func (s *store) counter(key string) (n uint64, ok bool, err error) {
 }
 
 func (s *store) setCounter(key string, n uint64) error {
-	return s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(key), itob(n)) })
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(key), itob(n)) })
 }

@@ -44,6 +44,18 @@ func FileUpload(path string) (Upload, error) {
 	return u, nil
 }
 
+// BytesUpload describes a file already in memory, under name (which gives
+// the extension and so the content type).
+func BytesUpload(name string, data []byte) Upload {
+	u := Upload{
+		Name: name,
+		Size: int64(len(data)),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil },
+	}
+	u.ContentType, _ = detectType(u) // reading memory cannot fail
+	return u
+}
+
 // detectType is the part's real content type: the caller's, else from the
 // extension, else sniffed from the first 512 bytes.
 func detectType(u Upload) (string, error) {

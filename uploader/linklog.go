@@ -1,0 +1,227 @@
+package uploader
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// LinkLogFile, in the state folder, holds finished uploads until they are
+// folded into the queue database. A bbolt commit costs two disk syncs; a
+// link is instead written here (one write, no sync) before it is announced:
+// that survives the process being killed at any moment, because the kernel
+// keeps the written pages. The log is folded into the database — synced —
+// when the engine goes idle (foldIdle), every foldAfter links, before any
+// write that could conflict, and on close. A power cut before a fold can
+// lose the last links' records; those files are uploaded again (a
+// duplicate, never a lost capture).
+//
+// The file is a fixed size overwritten from the start. Each record carries
+// the log's epoch; the fold moves the database to the next epoch in the
+// same transaction, so folded records are never applied again.
+const LinkLogFile = "links.log"
+
+const (
+	linkLogSize = 2 << 20
+	recHeader   = 16 // length, crc32c of epoch+payload, epoch
+	// foldAfter bounds the records waiting in the log (about 1 KiB each).
+	foldAfter = 1024
+)
+
+// epochKey in the marks bucket (folder keys are absolute paths) holds the
+// log's current epoch: only records of that epoch are still to fold.
+var epochKey = []byte("#links-epoch")
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// linkLog is the log and its records not folded yet. mu is held across an
+// append (one write) and across a fold (a bbolt commit), so a record is
+// never written in an epoch that is being closed.
+type linkLog struct {
+	mu      sync.Mutex
+	f       *os.File
+	off     int64
+	epoch   uint64
+	pending []outcome
+	records map[string]record // pending upload records by key, for dedupe
+	items   map[ItemID]Item   // pending done items, for reads
+	// history numbers entries when they are logged, not when folded, so
+	// applying a record twice writes the same entry twice, and the history
+	// is in the order uploads finished.
+	history atomic.Uint64
+}
+
+// openLinkLog opens the log and folds what a crash left in it into db.
+func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
+	path := filepath.Join(stateDir, LinkLogFile)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	l := &linkLog{f: f, records: map[string]record{}, items: map[ItemID]Item{}}
+	err = db.View(func(tx *bolt.Tx) error {
+		if v := tx.Bucket(bucketMarks).Get(epochKey); len(v) == 8 {
+			l.epoch = binary.BigEndian.Uint64(v)
+		}
+		l.history.Store(tx.Bucket(bucketHistory).Sequence())
+		return nil
+	})
+	if err == nil {
+		err = l.replay()
+	}
+	if err == nil && len(l.pending) > 0 {
+		err = db.Update(l.foldTx)
+		if err == nil {
+			l.folded()
+		}
+	}
+	if err == nil {
+		err = l.zero()
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("recover %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// replay reads the current epoch's records; it stops at the first record
+// that is torn (bad checksum) or older.
+func (l *linkLog) replay() error {
+	data, err := io.ReadAll(io.NewSectionReader(l.f, 0, linkLogSize))
+	if err != nil {
+		return err
+	}
+	for off := 0; off+recHeader <= len(data); {
+		n := int(binary.BigEndian.Uint32(data[off:]))
+		sum := binary.BigEndian.Uint32(data[off+4:])
+		if n == 0 || off+recHeader+n > len(data) {
+			break
+		}
+		body := data[off+8 : off+recHeader+n]
+		if crc32.Checksum(body, castagnoli) != sum || binary.BigEndian.Uint64(body) != l.epoch {
+			break
+		}
+		var r logRecord
+		if json.Unmarshal(body[8:], &r) != nil {
+			break
+		}
+		if r.History != nil && r.History.ID > l.history.Load() {
+			l.history.Store(r.History.ID)
+		}
+		l.remember(r.outcome())
+		off += recHeader + n
+	}
+	return nil
+}
+
+// zero makes the file linkLogSize bytes of written zeros once, so appends
+// overwrite allocated blocks and never grow the file.
+func (l *linkLog) zero() error {
+	if fi, err := l.f.Stat(); err == nil && fi.Size() >= linkLogSize {
+		return nil
+	}
+	if _, err := l.f.WriteAt(make([]byte, linkLogSize), 0); err != nil {
+		return err
+	}
+	return l.f.Sync()
+}
+
+// logRecord is one finished upload in the log.
+type logRecord struct {
+	Item    Item          `json:"item"`
+	Key     string        `json:"key,omitempty"`
+	Rec     record        `json:"rec"`
+	History *HistoryEntry `json:"history,omitempty"`
+}
+
+func (r logRecord) outcome() outcome {
+	return outcome{it: r.Item, record: r.Key, rec: r.Rec, history: r.History}
+}
+
+// errLogFull means the batch does not fit: fold, then append again.
+var errLogFull = errors.New("link log full")
+
+// nextHistoryID numbers a new history entry.
+func (l *linkLog) nextHistoryID() uint64 { return l.history.Add(1) }
+
+// appendLocked writes a batch with one write. On return without error the
+// batch survives the process being killed.
+func (l *linkLog) appendLocked(outs []outcome) error {
+	var buf []byte
+	for i := range outs {
+		o := &outs[i]
+		if o.history != nil && o.history.ID == 0 {
+			o.history.ID = l.nextHistoryID()
+		}
+		body, err := json.Marshal(logRecord{Item: o.it, Key: o.record, Rec: o.rec, History: o.history})
+		if err != nil {
+			return err
+		}
+		var h [recHeader]byte
+		binary.BigEndian.PutUint32(h[0:], uint32(len(body)))
+		binary.BigEndian.PutUint64(h[8:], l.epoch)
+		sum := crc32.Update(crc32.Checksum(h[8:], castagnoli), castagnoli, body)
+		binary.BigEndian.PutUint32(h[4:], sum)
+		buf = append(append(buf, h[:]...), body...)
+	}
+	// Room for the zero length that ends the log.
+	if l.off+int64(len(buf))+recHeader > linkLogSize {
+		return errLogFull
+	}
+	if _, err := l.f.WriteAt(buf, l.off); err != nil {
+		return err
+	}
+	l.off += int64(len(buf))
+	for i := range outs {
+		l.remember(outs[i])
+	}
+	return nil
+}
+
+func (l *linkLog) remember(o outcome) {
+	l.pending = append(l.pending, o)
+	l.items[o.it.ID] = o.it
+	if o.record != "" {
+		l.records[o.record] = o.rec
+	}
+}
+
+// due reports whether the log should be folded now.
+func (l *linkLog) dueLocked() bool {
+	return len(l.pending) >= foldAfter || l.off > linkLogSize/2
+}
+
+// foldTx writes the pending records into tx and moves to the next epoch.
+// Call folded once tx is committed.
+func (l *linkLog) foldTx(tx *bolt.Tx) error {
+	if len(l.pending) == 0 {
+		return nil
+	}
+	if err := finishTx(tx, l.pending, l); err != nil {
+		return err
+	}
+	return tx.Bucket(bucketMarks).Put(epochKey, itob(l.epoch+1))
+}
+
+func (l *linkLog) folded() {
+	if len(l.pending) == 0 {
+		return
+	}
+	l.epoch++
+	l.off = 0
+	l.pending = nil
+	clear(l.records)
+	clear(l.items)
+}
+
+func (l *linkLog) close() error { return l.f.Close() }
