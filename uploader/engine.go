@@ -35,6 +35,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -113,6 +114,7 @@ type Engine struct {
 
 	mu       sync.Mutex
 	items    map[ItemID]*Item // every item not in a terminal state
+	order    []ItemID         // their IDs, ascending; may hold finished ones
 	running  map[ItemID]context.CancelCauseFunc
 	wake     chan struct{}
 	paused   bool // 401: waiting for credentials
@@ -187,7 +189,7 @@ func Open(cfg Config) (*Engine, error) {
 	}
 	for _, it := range pending {
 		if !it.State.Terminal() {
-			e.items[it.ID] = it
+			e.putLocked(it)
 		}
 	}
 	e.live.s = Settings{Options: cfg.Options, LinkFormat: cfg.LinkFormat, CopyLinks: cfg.CopyLinks}
@@ -391,7 +393,7 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 			res[i] = addRes{it: *prevs[k]}
 			continue
 		}
-		e.items[n.ID] = n
+		e.putLocked(n)
 		res[i] = addRes{it: *n, added: true}
 		added = append(added, n)
 	}
@@ -520,7 +522,7 @@ func (e *Engine) Retry(id ItemID) error {
 		return err
 	}
 	e.mu.Lock()
-	e.items[id] = &old
+	e.putLocked(&old)
 	e.mu.Unlock()
 	e.ev.publish(Event{Type: EventQueued, Item: id, Path: old.Path, Total: old.Size})
 	e.kick()
@@ -644,16 +646,35 @@ func (e *Engine) roomLocked() bool {
 
 // pickLocked returns the oldest ready item that is not running.
 func (e *Engine) pickLocked(now time.Time) *Item {
-	var best *Item
-	for id, it := range e.items {
-		if _, busy := e.running[id]; busy || !it.ready(now) {
+	// Finished items leave e.items; drop them from the front of the order,
+	// so a burst is picked in constant time, not by scanning it.
+	i := 0
+	for i < len(e.order) && e.items[e.order[i]] == nil {
+		i++
+	}
+	e.order = e.order[i:]
+	for _, id := range e.order {
+		it := e.items[id]
+		if it == nil {
 			continue
 		}
-		if best == nil || id < best.ID {
-			best = it
+		if _, busy := e.running[id]; !busy && it.ready(now) {
+			return it
 		}
 	}
-	return best
+	return nil
+}
+
+// putLocked adds an item to the queue in memory.
+func (e *Engine) putLocked(it *Item) {
+	e.items[it.ID] = it
+	if n := len(e.order); n == 0 || e.order[n-1] < it.ID {
+		e.order = append(e.order, it.ID) // the usual case: a new item
+		return
+	}
+	if i, found := slices.BinarySearch(e.order, it.ID); !found {
+		e.order = slices.Insert(e.order, i, it.ID)
+	}
 }
 
 func (e *Engine) nextAttemptLocked() (time.Time, bool) {
@@ -672,19 +693,54 @@ func (e *Engine) nextAttemptLocked() (time.Time, bool) {
 	return t, !t.IsZero()
 }
 
+// startLocked starts a worker on it. When done, the worker takes the next
+// ready item itself (nextJob): on a busy machine a round trip through the
+// dispatcher goroutine leaves the slot idle while it waits to be scheduled.
 func (e *Engine) startLocked(it *Item) {
+	j := e.claimLocked(it)
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		for j.ctx != nil {
+			e.work(j.ctx, j.it, j.gen)
+			j.cancel(nil)
+			j = e.nextJob()
+		}
+		e.kick() // the dispatcher decides what comes next
+	}()
+}
+
+// job is one upload attempt a worker runs.
+type job struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	it     Item
+	gen    uint64
+}
+
+func (e *Engine) claimLocked(it *Item) job {
 	ctx, cancel := context.WithCancelCause(e.workCtx)
 	e.running[it.ID] = cancel
 	it.State, it.Updated = StateUploading, time.Now()
 	it.Attempts++
-	cp := *it
-	gen := e.credGen
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer cancel(nil)
-		e.work(ctx, cp, gen)
-	}()
+	return job{ctx: ctx, cancel: cancel, it: *it, gen: e.credGen}
+}
+
+// nextJob claims the next ready item for a worker that just finished, under
+// the same rules as the dispatcher; a zero job leaves the decision to it
+// (nothing ready, paused, rate limited, closing, no room).
+func (e *Engine) nextJob() job {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	if e.closing || e.ctx.Err() != nil || e.paused || now.Before(e.gate) || e.gateSaid || !e.roomLocked() {
+		return job{}
+	}
+	next := e.pickLocked(now)
+	if next == nil {
+		return job{}
+	}
+	return e.claimLocked(next)
 }
 
 // outcome is how a worker leaves an item.
@@ -789,7 +845,8 @@ func (c *committer) handOff(e *Engine, o outcome) {
 	case c.wake <- struct{}{}:
 	default:
 	}
-	e.kick() // the slot is free
+	// No kick: the worker takes the next item itself, or kicks when it
+	// cannot.
 }
 
 func (c *committer) run(e *Engine) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -596,5 +597,43 @@ func TestControlRequests(t *testing.T) {
 	st, err := Call(ctx, f.state, Request{Op: OpStatus})
 	if err != nil || st.Status == nil || st.Status.Paused {
 		t.Errorf("status = %+v, %v", st, err)
+	}
+}
+
+// The dispatcher picks the oldest ready item, also after an older item
+// comes back (a retry) and after items in the middle finished.
+func TestPickOldestReady(t *testing.T) {
+	e := &Engine{items: map[ItemID]*Item{}, running: map[ItemID]context.CancelCauseFunc{}}
+	now := time.Now()
+	for _, id := range []ItemID{3, 4, 5, 6} {
+		e.putLocked(&Item{ID: id, State: StateQueued})
+	}
+	pick := func() ItemID {
+		if it := e.pickLocked(now); it != nil {
+			return it.ID
+		}
+		return 0
+	}
+	if got := pick(); got != 3 {
+		t.Fatalf("picked %d, want 3", got)
+	}
+	e.running[3] = nil
+	if got := pick(); got != 4 {
+		t.Fatalf("with 3 running picked %d, want 4", got)
+	}
+	delete(e.running, 3)
+	delete(e.items, 3)
+	delete(e.items, 5)
+	e.items[4].NextAttempt = now.Add(time.Minute) // backing off
+	if got := pick(); got != 6 {
+		t.Fatalf("picked %d, want 6 (4 waits, 3 and 5 are done)", got)
+	}
+	e.putLocked(&Item{ID: 2, State: StateQueued}) // retried
+	e.putLocked(&Item{ID: 2, State: StateQueued}) // twice: still once in the order
+	if got := pick(); got != 2 {
+		t.Fatalf("picked %d, want the retried 2", got)
+	}
+	if !slices.IsSorted(e.order) || len(e.order) != len(slices.Compact(slices.Clone(e.order))) || e.order[0] != 2 {
+		t.Errorf("order = %v, want ascending, each once, starting with 2", e.order)
 	}
 }

@@ -49,6 +49,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 type linkLog struct {
 	mu      sync.Mutex
 	f       *os.File
+	m       []byte // the file mapped in memory, where the system allows it
 	off     int64
 	epoch   uint64
 	pending []outcome
@@ -91,6 +92,10 @@ func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 		f.Close()
 		return nil, fmt.Errorf("recover %s: %w", path, err)
 	}
+	// A write to a shared mapping is a copy in memory, where a write call
+	// costs a journalled timestamp update (20-40 µs on a busy VM); both
+	// leave the data with the kernel, so both survive the process dying.
+	l.m = mapFile(f, linkLogSize)
 	return l, nil
 }
 
@@ -178,7 +183,9 @@ func (l *linkLog) appendLocked(outs []outcome) error {
 	if l.off+int64(len(buf))+recHeader > linkLogSize {
 		return errLogFull
 	}
-	if _, err := l.f.WriteAt(buf, l.off); err != nil {
+	if l.m != nil {
+		copy(l.m[l.off:], buf)
+	} else if _, err := l.f.WriteAt(buf, l.off); err != nil {
 		return err
 	}
 	l.off += int64(len(buf))
@@ -224,4 +231,10 @@ func (l *linkLog) folded() {
 	clear(l.items)
 }
 
-func (l *linkLog) close() error { return l.f.Close() }
+func (l *linkLog) close() error {
+	if l.m != nil {
+		unmapFile(l.m)
+		l.m = nil
+	}
+	return l.f.Close()
+}

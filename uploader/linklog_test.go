@@ -39,6 +39,9 @@ func finishedOutcomes(t *testing.T, st *store, n int, tag string) []outcome {
 
 // crash closes the files without folding the log, like a killed process.
 func crash(st *store) {
+	if st.log.m != nil {
+		unmapFile(st.log.m) // like a process dying: the written pages stay with the kernel
+	}
 	st.log.f.Close()
 	st.db.Close()
 }

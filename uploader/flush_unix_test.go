@@ -1,0 +1,7 @@
+//go:build !windows
+
+package uploader
+
+import "syscall"
+
+func flushDisk() { syscall.Sync() }
