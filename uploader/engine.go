@@ -1184,7 +1184,7 @@ const smallFile = 4 << 20
 // readSmall returns a file's info, and its bytes if it is a small regular
 // file.
 func readSmall(path string) (fs.FileInfo, []byte, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -1212,7 +1212,7 @@ func readSize(f io.Reader, size int64) ([]byte, error) {
 }
 
 func hashFile(ctx context.Context, path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}

@@ -24,7 +24,7 @@ const writersDetected = true
 // (not the file's owner, NFS and other file systems without them) the open
 // alone decides.
 func openExclusive(path string) (*os.File, error) {
-	f, err := os.Open(path)
+	f, err := openRead(path)
 	if err != nil {
 		return nil, err
 	}
