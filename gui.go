@@ -87,14 +87,7 @@ func runGUI(args []string) int {
 	logFile, closeLog := setupLog(paths, verbose)
 	defer closeLog()
 
-	if code, done := handOver(paths.StateDir, files); done {
-		if len(configs) > 0 {
-			// The running app's queue takes only uploads; its window (just
-			// raised, when no files went with it) imports a dropped config.
-			fmt.Fprintf(os.Stderr, "zipline-tray: Zipline Tray is already running: drop %s on its window to import it.\n",
-				filepath.Base(configs[0]))
-			return 1
-		}
+	if code, done := handOver(paths.StateDir, files, configs); done {
 		return code
 	}
 	if (runtime.GOOS == "linux" || runtime.GOOS == "freebsd") && os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
@@ -134,6 +127,21 @@ func runGUI(args []string) int {
 			fyne.Do(func() {
 				if ui != nil {
 					ui.ShowDropZone()
+				}
+			})
+			return nil
+		},
+		OnOpen: func(configs []string) error {
+			for _, c := range configs {
+				if !app.IsUploaderConfig(c) {
+					return fmt.Errorf("%s is not an uploader configuration (.sxcu, .iscu, .itup)", filepath.Base(c))
+				}
+			}
+			fyne.Do(func() {
+				if ui != nil {
+					for _, c := range configs {
+						ui.ImportConfig(c)
+					}
 				}
 			})
 			return nil
@@ -257,32 +265,46 @@ func displayName() string {
 	return w + " (or " + x + ")"
 }
 
-// handOver passes files (or a "show") to an already running app. done
-// reports that a running app answered; code is the exit status.
-func handOver(stateDir string, files []string) (code int, done bool) {
+// handOver passes files to upload, uploader configs to import (or else a
+// "show") to an already running app. done reports that a running app
+// answered; code is the exit status.
+func handOver(stateDir string, files, configs []string) (code int, done bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	req := uploader.Request{Op: uploader.OpShow}
+	var reqs []uploader.Request
+	if len(configs) > 0 {
+		reqs = append(reqs, uploader.Request{Op: uploader.OpOpen, Paths: configs})
+	}
 	if len(files) > 0 {
-		req = uploader.Request{Op: uploader.OpAdd, Paths: files}
+		reqs = append(reqs, uploader.Request{Op: uploader.OpAdd, Paths: files})
 	}
-	resp, err := uploader.Call(ctx, stateDir, req)
-	switch {
-	case err == nil:
-		slog.Info("handed over to the running app", "op", req.Op, "files", len(files))
-		return 0, true
-	case resp != nil && req.Op == uploader.OpShow:
-		// A process without a window (e.g. "zipline-tray watch") answered;
-		// going on explains the situation in a window.
-		slog.Info("the running process has no window", "err", err)
-	case resp != nil:
-		// It answered, with an error.
-		fmt.Fprintln(os.Stderr, "zipline-tray:", err)
-		return 1, true
-	case !errors.Is(err, uploader.ErrNotRunning):
-		slog.Info("no running app answered", "err", err)
+	if len(reqs) == 0 {
+		reqs = append(reqs, uploader.Request{Op: uploader.OpShow})
 	}
-	return 0, false
+	for i, req := range reqs {
+		resp, err := uploader.Call(ctx, stateDir, req)
+		switch {
+		case err == nil:
+			slog.Info("handed over to the running app", "op", req.Op, "files", len(req.Paths))
+			continue
+		case resp != nil && req.Op == uploader.OpShow:
+			// A process without a window (e.g. "zipline-tray watch") answered;
+			// going on explains the situation in a window.
+			slog.Info("the running process has no window", "err", err)
+		case resp != nil:
+			// It answered, with an error.
+			fmt.Fprintln(os.Stderr, "zipline-tray:", err)
+			return 1, true
+		case i > 0:
+			// It answered the first request, then went away.
+			fmt.Fprintln(os.Stderr, "zipline-tray:", err)
+			return 1, true
+		case !errors.Is(err, uploader.ErrNotRunning):
+			slog.Info("no running app answered", "err", err)
+		}
+		return 0, false
+	}
+	return 0, true
 }
 
 // setupLog sends slog to a file in the state folder (and stderr when

@@ -92,6 +92,10 @@ type Config struct {
 	// OnShow handles a "show" request from another process (the GUI raises
 	// its window). Nil answers that this instance has no window.
 	OnShow func() error
+	// OnOpen handles an "open" request: uploader configurations (.sxcu…)
+	// given to a second start of the GUI, to import. Nil answers that this
+	// instance cannot.
+	OnOpen func(paths []string) error
 	Logger *slog.Logger
 }
 

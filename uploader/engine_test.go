@@ -637,3 +637,38 @@ func TestPickOldestReady(t *testing.T) {
 		t.Errorf("order = %v, want ascending, each once, starting with 2", e.order)
 	}
 }
+
+// An "open" request hands uploader configs to the GUI; a process without
+// one (the command-line watcher) says what to do instead.
+func TestControlOpen(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	e := f.open(t, f.config())
+	_, err := Call(ctx, f.state, Request{Op: OpOpen, Paths: []string{"/x/a.sxcu"}})
+	if err == nil || !strings.Contains(err.Error(), "zipline-tray import") {
+		t.Errorf("open on a watcher = %v, want advice to use zipline-tray import", err)
+	}
+	e.Close()
+
+	g := newFixture(t, ziplinetest.RoleAdmin)
+	got := make(chan []string, 1)
+	cfg := g.config()
+	cfg.OnOpen = func(p []string) error { got <- p; return nil }
+	g.open(t, cfg)
+	if _, err := Call(ctx, g.state, Request{Op: OpOpen, Paths: []string{"/x/a.sxcu", "/x/b.iscu"}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-got:
+		if len(p) != 2 || p[0] != "/x/a.sxcu" || p[1] != "/x/b.iscu" {
+			t.Errorf("OnOpen got %v", p)
+		}
+	default:
+		t.Fatal("the open request did not reach OnOpen")
+	}
+	if _, err := Call(ctx, g.state, Request{Op: OpOpen}); err == nil {
+		t.Error("open with no files succeeded")
+	}
+}

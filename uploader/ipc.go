@@ -33,6 +33,7 @@ const (
 	OpRecord            = "record" // Entry: add an upload made elsewhere to the history
 	OpReloadCredentials = "reload-credentials"
 	OpShow              = "show" // raise the GUI window
+	OpOpen              = "open" // Paths: uploader configs (.sxcu…) for the GUI to import
 	OpStatus            = "status"
 )
 
@@ -271,6 +272,18 @@ func (e *Engine) handle(req Request) Response {
 			return errResp(errors.New("the running zipline-tray is the command-line watcher; it has no window"))
 		}
 		if err := e.cfg.OnShow(); err != nil {
+			return errResp(err)
+		}
+		return ok
+	case OpOpen:
+		if e.cfg.OnOpen == nil {
+			return errResp(errors.New("the running zipline-tray is the command-line watcher; it cannot import uploader configurations: " +
+				"use `zipline-tray import FILE`, then it picks up the new sign-in by itself"))
+		}
+		if len(req.Paths) == 0 {
+			return errResp(errors.New("open: no files given"))
+		}
+		if err := e.cfg.OnOpen(req.Paths); err != nil {
 			return errResp(err)
 		}
 		return ok
