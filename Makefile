@@ -112,9 +112,12 @@ uninstall-files:
 CROSS_DIR := bin/cross
 cross: cross-windows cross-vet
 
+# -H=windowsgui links a GUI-subsystem exe, so starting the app from Explorer
+# or at sign-in opens no console window; the CLI attaches to the console it
+# was started from (internal/console). `fyne package --os windows` adds it too.
 cross-windows: deps
 	GOOS=windows GOARCH=amd64 CGO_ENABLED=1 CC=x86_64-w64-mingw32-gcc \
-	  $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(CROSS_DIR)/zipline-tray.exe .
+	  $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS) -H=windowsgui" -o $(CROSS_DIR)/zipline-tray.exe .
 
 # The tray test harness (internal/traytest) and what uses it are Linux-only
 # (D-Bus, Xvfb, syscall.SysProcAttr.Pdeathsig): internal/notify's tests use

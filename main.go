@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/zipline-tray/zipline-tray/cli"
+	"github.com/zipline-tray/zipline-tray/internal/console"
 )
 
 func main() {
@@ -15,6 +16,7 @@ func main() {
 	// "--verbose" alone (or before file paths) is the desktop app's flag.
 	gui := len(args) > 0 && args[0] == "--verbose"
 	if !gui && cli.IsCommand(args) || !hasGUI {
+		console.Attach() // the Windows exe is a GUI program: use the caller's console
 		os.Exit(cli.Main(args))
 	}
 	os.Exit(runGUI(args))
