@@ -25,12 +25,11 @@ var replaced []*os.File
 
 // Attach attaches the process to its parent's console, if it has none and
 // the parent has one (cmd.exe, PowerShell, Windows Terminal), and points
-// each standard stream that has no usable handle at that console: stdin at
-// CONIN$, stdout and stderr at CONOUT$. Streams redirected to a file or a
-// pipe are kept. Call it first thing, before anything reads os.Stdin or
-// writes to os.Stdout or os.Stderr. Without a parent console (started from
-// Explorer, a shortcut or a scheduled task), or in a console program, it
-// changes nothing.
+// each standard stream that has no usable handle at the process's console:
+// stdin at CONIN$, stdout and stderr at CONOUT$. Streams redirected to a
+// file or a pipe are kept. Call it first thing, before anything reads
+// os.Stdin or writes to os.Stdout or os.Stderr. Without a console (started
+// from Explorer, a shortcut or a scheduled task) it changes nothing.
 func Attach() {
 	streams := [...]struct {
 		std    uint32
@@ -51,11 +50,11 @@ func Attach() {
 	}
 	// Attach even when every stream is redirected: attached, the process
 	// gets the console's Ctrl-C (os.Interrupt) like a console program.
-	// It fails in a console program (already attached) and without a
-	// parent console; then there is nothing to do.
-	if r, _, _ := procAttachConsole.Call(uintptr(attachParentProcess)); r == 0 {
-		return
-	}
+	// It fails when the process has a console already (a console program;
+	// under Wine, a GUI program started from one), which is then the one
+	// to use, and when there is no console to attach to, where opening
+	// CONIN$ and CONOUT$ below fails and nothing changes.
+	procAttachConsole.Call(uintptr(attachParentProcess))
 	oldStderr := os.Stderr
 	for i, s := range streams {
 		if usable[i] {
@@ -70,7 +69,7 @@ func Attach() {
 		h, err := windows.CreateFile(name, windows.GENERIC_READ|windows.GENERIC_WRITE,
 			windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE, nil, windows.OPEN_EXISTING, 0, 0)
 		if err != nil {
-			continue
+			continue // no console
 		}
 		// The runtime writes panics to the std handle; child processes
 		// inherit it.
