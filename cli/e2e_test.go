@@ -20,27 +20,25 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/zipline-tray/zipline-tray/auth"
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	binPath   string
-	buildErr  error
-)
+// cliBinary is the CLI-only binary, built once per test run.
+var cliBinary = &testutil.Binary{
+	Pkg:   "github.com/zipline-tray/zipline-tray",
+	Flags: []string{"-tags", "migrated_fynedo,nogui"},
+	Env:   []string{"CGO_ENABLED=0"},
+}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	cliBinary.Remove()
 	os.Exit(code)
 }
 
@@ -50,23 +48,7 @@ func binary(t *testing.T) string {
 	if testing.Short() {
 		t.Skip("-short: skipping the end-to-end tests that build the binary")
 	}
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "zipline-tray-e2e-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "zipline-tray")
-		cmd := exec.Command("go", "build", "-tags", "migrated_fynedo,nogui", "-o", binPath, "github.com/zipline-tray/zipline-tray")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
+	return cliBinary.Path(t)
 }
 
 // profile is one user's ZIPLINE_TRAY_HOME plus extra environment.
@@ -130,7 +112,7 @@ func (p *profile) start(stdin string, args ...string) *proc {
 		p.t.Fatal(err)
 	}
 	pgid := cmd.Process.Pid
-	p.t.Cleanup(func() { killGroup(p.t, pgid) })
+	p.t.Cleanup(func() { testutil.KillGroup(p.t, pgid) })
 	return pr
 }
 
@@ -146,24 +128,6 @@ func (pr *proc) wait() result {
 	}
 	pr.p.outputs.WriteString(r.stdout + r.stderr)
 	return r
-}
-
-// killGroup ends the process group and waits (with a deadline) until it
-// is gone.
-func killGroup(t *testing.T, pgid int) {
-	if syscall.Kill(-pgid, 0) != nil {
-		return
-	}
-	_ = syscall.Kill(-pgid, syscall.SIGTERM)
-	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(-pgid, 0) == nil {
-		if time.Now().After(deadline) {
-			_ = syscall.Kill(-pgid, syscall.SIGKILL)
-			t.Errorf("process group %d outlived SIGTERM", pgid)
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // want asserts the exit code and that stderr/stdout contain the strings.
@@ -504,13 +468,13 @@ func TestE2EInteractiveLogin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &lockedBuffer{}
+	out := &testutil.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { killGroup(t, cmd.Process.Pid) })
+	t.Cleanup(func() { testutil.KillGroup(t, cmd.Process.Pid) })
 	waitFor := func(s string) {
 		t.Helper()
 		deadline := time.Now().Add(20 * time.Second)
@@ -533,21 +497,4 @@ func TestE2EInteractiveLogin(t *testing.T) {
 		t.Errorf("terminal: %q", out.String())
 	}
 	p.run("", "whoami").want(t, 0, "user:    hana", "")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

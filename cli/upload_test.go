@@ -17,6 +17,7 @@ import (
 
 	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/internal/clipboard"
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
@@ -105,7 +106,7 @@ func TestUploadPrintsLinksInArgumentOrder(t *testing.T) {
 	// The first file's upload is held back (in the Recorder) until every
 	// other file is done, so they finish first; nothing may be printed
 	// before the first link, and the links must follow the arguments.
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	s.Stdout = out
 	first, _ := filepath.Abs(paths[0])
 	rec := &memRecorder{hold: first, release: make(chan struct{}), others: len(paths) - 1, out: out}
@@ -140,23 +141,6 @@ func TestUploadPrintsLinksInArgumentOrder(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
 type record struct {
 	path, url, fileID string
 	size              int64
@@ -168,7 +152,7 @@ type memRecorder struct {
 	hold    string
 	release chan struct{}
 	others  int
-	out     *syncBuffer
+	out     *testutil.Buffer
 
 	mu           sync.Mutex
 	records      []record

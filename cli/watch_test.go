@@ -11,13 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/uploader"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
 // watchRun runs `zipline-tray watch ARGS` in the background until stop.
 type watchRun struct {
-	out, errOut *syncBuffer
+	out, errOut *testutil.Buffer
 	cancel      context.CancelFunc
 	done        chan int
 
@@ -27,7 +28,7 @@ type watchRun struct {
 
 func startWatch(t *testing.T, s *signedIn, args ...string) *watchRun {
 	t.Helper()
-	w := &watchRun{out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan int, 1)}
+	w := &watchRun{out: &testutil.Buffer{}, errOut: &testutil.Buffer{}, done: make(chan int, 1)}
 	s.Stdout, s.Stderr = w.out, w.errOut
 	s.Clipboard = func(_ context.Context, text string) error {
 		w.mu.Lock()
@@ -47,7 +48,7 @@ func startWatch(t *testing.T, s *signedIn, args ...string) *watchRun {
 		}
 	})
 	// Ready once the folder is watched (the log line comes from the watcher).
-	waitFor(t, 10*time.Second, "watch to start", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "watch to start", func() bool {
 		return strings.Contains(w.errOut.String(), "state=watching")
 	})
 	return w
@@ -89,18 +90,6 @@ func (w *watchRun) uploaded(t *testing.T, path string) string {
 	return ""
 }
 
-// waitFor polls a condition with a deadline (output written by another goroutine).
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func TestWatchJSONUploadsAndStopsCleanly(t *testing.T) {
 	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
 	dir := t.TempDir()
@@ -109,12 +98,12 @@ func TestWatchJSONUploadsAndStopsCleanly(t *testing.T) {
 	if err := os.WriteFile(p, []byte("pixels"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 20*time.Second, "uploaded event", func() bool { return w.uploaded(t, p) != "" })
+	testutil.WaitFor(t, 20*time.Second, "uploaded event", func() bool { return w.uploaded(t, p) != "" })
 	url := w.uploaded(t, p)
 	if f, ok := s.srv.FileByName(filepath.Base(url)); !ok || f.Size != 6 {
 		t.Errorf("server file for %s: %+v, %v", url, f, ok)
 	}
-	waitFor(t, 5*time.Second, "link on the clipboard", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "link on the clipboard", func() bool {
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		return len(w.copied) > 0 && w.copied[len(w.copied)-1] == url
@@ -124,16 +113,16 @@ func TestWatchJSONUploadsAndStopsCleanly(t *testing.T) {
 	}
 
 	// The upload is in the history, for a later process.
-	s.Stdout = &syncBuffer{}
+	s.Stdout = &testutil.Buffer{}
 	if code := s.run("history", "--json"); code != ExitOK {
 		t.Fatalf("history exit %d: %s", code, s.Stderr)
 	}
 	var h []uploader.HistoryEntry
-	if err := json.Unmarshal([]byte(s.Stdout.(*syncBuffer).String()), &h); err != nil || len(h) != 1 || h[0].URL != url {
+	if err := json.Unmarshal([]byte(s.Stdout.(*testutil.Buffer).String()), &h); err != nil || len(h) != 1 || h[0].URL != url {
 		t.Fatalf("history = %+v, %v", h, err)
 	}
 	// history delete removes it on the server too.
-	s.Stdout = &syncBuffer{}
+	s.Stdout = &testutil.Buffer{}
 	if code := s.run("history", "delete", "1"); code != ExitOK {
 		t.Fatalf("history delete exit %d: %s", code, s.Stderr)
 	}
@@ -153,7 +142,7 @@ func TestWatchPausesOn401AndResumesAfterLogin(t *testing.T) {
 	}
 	p := filepath.Join(dir, "after-reset.png")
 	os.WriteFile(p, []byte("pixels"), 0o644)
-	waitFor(t, 20*time.Second, "the sign-in message", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "the sign-in message", func() bool {
 		return strings.Contains(w.errOut.String(), "zipline-tray login")
 	})
 	if strings.Count(w.errOut.String(), "rejected the saved token") != 1 {
@@ -173,7 +162,7 @@ func TestWatchPausesOn401AndResumesAfterLogin(t *testing.T) {
 	if !strings.Contains(login.out.String(), "running zipline-tray now uses this sign-in") {
 		t.Errorf("login did not reach the running watcher: %s", login.out)
 	}
-	waitFor(t, 20*time.Second, "upload after login", func() bool {
+	testutil.WaitFor(t, 20*time.Second, "upload after login", func() bool {
 		return strings.Contains(w.out.String(), "uploaded   after-reset.png")
 	})
 	if code := w.stop(t); code != ExitOK {
@@ -191,12 +180,12 @@ func TestQueueCommandsWhileWatching(t *testing.T) {
 	for _, n := range []string{"a.png", "b.png", "c.png"} {
 		os.WriteFile(filepath.Join(dir, n), []byte(n), 0o644)
 	}
-	waitFor(t, 20*time.Second, "three queued", func() bool { return strings.Count(w.out.String(), "queued ") == 3 })
+	testutil.WaitFor(t, 20*time.Second, "three queued", func() bool { return strings.Count(w.out.String(), "queued ") == 3 })
 
 	other := newTestEnv(t, "", nil)
 	other.Paths = s.Paths
 	other.Store = s.store
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	other.Stdout = out
 	if code := other.run("queue", "--json"); code != ExitOK {
 		t.Fatalf("queue exit %d: %s", code, other.err)
@@ -208,7 +197,7 @@ func TestQueueCommandsWhileWatching(t *testing.T) {
 	if code := other.run("cancel", items[2].ID.String()); code != ExitOK {
 		t.Fatalf("cancel exit %d: %s", code, other.err)
 	}
-	waitFor(t, 10*time.Second, "cancelled", func() bool {
+	testutil.WaitFor(t, 10*time.Second, "cancelled", func() bool {
 		return strings.Contains(w.out.String(), "cancelled  "+filepath.Base(items[2].Path))
 	})
 

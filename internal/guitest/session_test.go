@@ -12,13 +12,13 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/godbus/dbus/v5"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/internal/traytest"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
@@ -43,54 +43,40 @@ func needDesktop(t *testing.T) {
 	}
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
-)
+// app is the real zipline-tray, built with the race detector when the
+// tests have it, so the app's own data races fail the test and the build
+// reuses the cache of `go test -race`.
+var app = &testutil.Binary{
+	Pkg:   "github.com/zipline-tray/zipline-tray",
+	Flags: append([]string{"-tags", "migrated_fynedo"}, raceFlag()...),
+}
+
+func raceFlag() []string {
+	if raceEnabled {
+		return []string{"-race"}
+	}
+	return nil
+}
 
 // TestMain removes the built binary at the end.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
+	app.Remove()
 	os.Exit(code)
 }
 
-// binary builds the real zipline-tray once per test run (or uses
-// $ZIPLINE_TRAY_TEST_BIN), with the race detector when the tests have it,
-// so the app's own data races fail the test and the build reuses the cache
-// of `go test -race`. (go test puts its own go first on PATH.)
+// binary returns the real zipline-tray: $ZIPLINE_TRAY_TEST_BIN, a binary
+// built elsewhere, or else app, built once per test run.
 func binary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if p := os.Getenv("ZIPLINE_TRAY_TEST_BIN"); p != "" {
-			binPath, buildErr = filepath.Abs(p) // a binary built elsewhere
-			return
-		}
-		buildDir, buildErr = os.MkdirTemp("", "guitest-bin-")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "zipline-tray")
-		args := []string{"build", "-tags", "migrated_fynedo", "-o", binPath}
-		if raceEnabled {
-			args = append(args, "-race")
-		}
-		args = append(args, ".")
-		cmd := exec.Command("go", args...)
-		cmd.Dir = filepath.Join("..", "..")
-		out, err := cmd.CombinedOutput()
+	if p := os.Getenv("ZIPLINE_TRAY_TEST_BIN"); p != "" {
+		abs, err := filepath.Abs(p)
 		if err != nil {
-			buildErr = fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
+			t.Fatal(err)
 		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+		return abs
 	}
-	return binPath
+	return app.Path(t)
 }
 
 // session is a private desktop session: temporary home, its own X
@@ -189,7 +175,7 @@ func startXvfb(t *testing.T) string {
 	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr syncBuffer
+	var stderr testutil.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		w.Close()
@@ -323,7 +309,7 @@ func (s *session) login(srv *ziplinetest.Server) {
 type appProc struct {
 	display string // the session's X display, for xdotool and import
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *testutil.Buffer
 	done    chan struct{}
 }
 
@@ -335,7 +321,7 @@ func (s *session) start(env ...string) *appProc {
 	cmd := exec.Command(s.bin)
 	cmd.Env = append(append([]string{}, s.env...), "ZIPLINE_TRAY_VERBOSE=1", "GORACE=exitcode=0")
 	cmd.Env = append(cmd.Env, env...)
-	out := &syncBuffer{}
+	out := &testutil.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -483,23 +469,6 @@ func (a *appProc) exited() bool {
 	default:
 		return false
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // x runs an X client (xdotool, import, xclip) on the app's display.

@@ -1,0 +1,5 @@
+//go:build testutil_tagged
+
+package main
+
+func init() { greeting = "hello, tagged" }
