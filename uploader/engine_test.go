@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,7 @@ func TestUploadRecordsHistoryAndCopiesLink(t *testing.T) {
 	if c := f.serverCounts(); c[sum] != 1 || len(c) != 1 {
 		t.Errorf("server has %v, want one copy of %s", c, sum)
 	}
-	waitCond(t, 5*time.Second, "clipboard", func() bool { return f.clip.get() == up.Link })
+	testutil.WaitFor(t, 5*time.Second, "clipboard", func() bool { return f.clip.get() == up.Link })
 	h, err := e.History(10)
 	if err != nil || len(h) != 1 {
 		t.Fatalf("history = %v, %v", h, err)
@@ -162,7 +163,7 @@ func TestUnauthorizedPausesAndResumes(t *testing.T) {
 		t.Fatal("queue not paused after 401")
 	}
 	// Paused: the workers in flight settle, and nothing new starts.
-	waitCond(t, 5*time.Second, "in-flight uploads to settle", func() bool { return e.Status().Running == 0 })
+	testutil.WaitFor(t, 5*time.Second, "in-flight uploads to settle", func() bool { return e.Status().Running == 0 })
 	before := len(f.uploadRequests())
 	uploadedBefore := countType(r.snapshot(), EventUploaded)
 	if q := e.Queue(); len(q) != n-uploadedBefore {
@@ -407,7 +408,7 @@ func TestDeleteAfterUpload(t *testing.T) {
 	p, _ := f.write(t, "gone.png", 100)
 	e.Add(p, AddOptions{})
 	r.wait(t, 10*time.Second, "upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
-	waitCond(t, 5*time.Second, "local file removed", func() bool {
+	testutil.WaitFor(t, 5*time.Second, "local file removed", func() bool {
 		_, err := os.Stat(p)
 		return errors.Is(err, os.ErrNotExist)
 	})
@@ -459,7 +460,7 @@ func TestClipboardHoldsLastLink(t *testing.T) {
 			last = ev.Link
 		}
 	}
-	waitCond(t, 5*time.Second, "clipboard = last link", func() bool { return f.clip.get() == last })
+	testutil.WaitFor(t, 5*time.Second, "clipboard = last link", func() bool { return f.clip.get() == last })
 	f.clip.mu.Lock()
 	sets := f.clip.sets
 	f.clip.mu.Unlock()

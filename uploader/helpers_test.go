@@ -241,17 +241,3 @@ func countType(evs []Event, typ EventType) int {
 	}
 	return n
 }
-
-// waitCond polls a condition that no event announces (files on the fake
-// server) with a deadline; the poll interval is short and the deadline is
-// what fails the test.
-func waitCond(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}

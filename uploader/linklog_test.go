@@ -3,6 +3,7 @@ package uploader
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
@@ -296,7 +297,7 @@ func TestLinkLogFoldsWhenIdle(t *testing.T) {
 		}
 	}
 	r.wait(t, 10*time.Second, "20 uploads", func(evs []Event) bool { return countType(evs, EventUploaded) == 20 })
-	waitCond(t, 5*time.Second, "the link log to be folded", func() bool { return !e.st.pendingFolds() })
+	testutil.WaitFor(t, 5*time.Second, "the link log to be folded", func() bool { return !e.st.pendingFolds() })
 	e.commit.mu.Lock()
 	folds := e.commit.folds
 	e.commit.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"io"
 	"log/slog"
 	"os"
@@ -201,7 +202,7 @@ func TestKilledMidQueue(t *testing.T) {
 		p, sum := f.write(t, fmt.Sprintf("k%03d.png", i), 2000+i)
 		sums[p] = sum
 	}
-	waitCond(t, 30*time.Second, "30 uploads before the kill", func() bool { return len(f.srv.Files()) >= 30 })
+	testutil.WaitFor(t, 30*time.Second, "30 uploads before the kill", func() bool { return len(f.srv.Files()) >= 30 })
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +221,7 @@ func TestKilledMidQueue(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- e.Watch(ctx, AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitCond(t, 60*time.Second, "every file on the server", func() bool {
+	testutil.WaitFor(t, 60*time.Second, "every file on the server", func() bool {
 		c := f.serverCounts()
 		for _, sum := range sums {
 			if c[sum] == 0 {
@@ -229,7 +230,7 @@ func TestKilledMidQueue(t *testing.T) {
 		}
 		return true
 	})
-	waitCond(t, 10*time.Second, "queue drained", func() bool { return len(e.Queue()) == 0 })
+	testutil.WaitFor(t, 10*time.Second, "queue drained", func() bool { return len(e.Queue()) == 0 })
 	dups := 0
 	c := f.serverCounts()
 	for p, sum := range sums {

@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,7 @@ func TestSetSettingsAppliesToNextUpload(t *testing.T) {
 	p1, _ := f.write(t, "first.png", 100)
 	e.Add(p1, AddOptions{})
 	r.wait(t, 10*time.Second, "first upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
-	waitCond(t, 5*time.Second, "first link on the clipboard", func() bool { return strings.HasPrefix(f.clip.get(), "http") })
+	testutil.WaitFor(t, 5*time.Second, "first link on the clipboard", func() bool { return strings.HasPrefix(f.clip.get(), "http") })
 	first := f.clip.get()
 
 	if err := e.SetSettings(Settings{LinkFormat: "bogus"}); err == nil {
