@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 

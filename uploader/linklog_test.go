@@ -3,13 +3,13 @@ package uploader
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 	bolt "go.etcd.io/bbolt"
 )

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"io"
 	"log/slog"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 

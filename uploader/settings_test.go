@@ -1,11 +1,11 @@
 package uploader
 
 import (
-	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
