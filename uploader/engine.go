@@ -176,6 +176,9 @@ func Open(cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := st.log.offErr; err != nil {
+		log.Warn("no link log: each group of finished uploads costs a disk sync", "err", err)
+	}
 	ctx, stop := context.WithCancel(context.Background())
 	work, stopWork := context.WithCancel(context.Background())
 	e := &Engine{
@@ -657,6 +660,15 @@ func (e *Engine) pickLocked(now time.Time) *Item {
 		i++
 	}
 	e.order = e.order[i:]
+	if len(e.order) > 2*len(e.items)+64 {
+		// Finished items pile up behind one that waits (backing off, or
+		// failed for good): rebuild the order from the queue.
+		e.order = e.order[:0]
+		for id := range e.items {
+			e.order = append(e.order, id)
+		}
+		slices.Sort(e.order)
+	}
 	for _, id := range e.order {
 		it := e.items[id]
 		if it == nil {
@@ -800,9 +812,9 @@ func (e *Engine) announce(o outcome) {
 		e.ev.publish(o.ev)
 	}
 	if o.ev.Type == EventUploaded && e.cfg.DeleteAfterUpload {
-		if err := os.Remove(o.it.Path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			e.log.Warn("delete after upload", "path", o.it.Path, "err", err)
-		}
+		// Not before the link's record is synced: a power cut must not
+		// leave the file gone and its link unrecorded.
+		e.commit.removeAfterFold(o.it.Path)
 	}
 	e.kick()
 }
@@ -818,6 +830,7 @@ func (e *Engine) announce(o outcome) {
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
+	remove  []string      // local files to delete once their links are folded
 	commits int           // groups written, for the benchmarks
 	folds   int           // folds of the log into the database
 	busy    time.Duration // time spent writing them
@@ -879,8 +892,8 @@ func (c *committer) run(e *Engine) {
 			for _, o := range batch { // in the order they finished: the clipboard ends on the last
 				e.announce(o)
 			}
-			if err := e.st.foldIfDue(); err != nil {
-				e.log.Warn("fold the link log into the queue", "err", err)
+			if e.st.foldDue() {
+				c.fold(e)
 			}
 			idle.Reset(foldIdle)
 			continue
@@ -901,16 +914,34 @@ func (c *committer) run(e *Engine) {
 	}
 }
 
+// fold folds the link log into the database, then deletes the local files
+// whose links it made durable (DeleteAfterUpload). It runs on the
+// committer's goroutine, which also records links, so every removal
+// waiting here has its record in the log or the database already.
 func (c *committer) fold(e *Engine) {
-	if !e.st.pendingFolds() {
-		return
-	}
-	if err := e.st.fold(); err != nil {
-		e.log.Warn("fold the link log into the queue", "err", err)
-		return
+	if e.st.pendingFolds() {
+		if err := e.st.fold(); err != nil {
+			e.log.Warn("fold the link log into the queue", "err", err)
+			return
+		}
+		c.mu.Lock()
+		c.folds++
+		c.mu.Unlock()
 	}
 	c.mu.Lock()
-	c.folds++
+	remove := c.remove
+	c.remove = nil
+	c.mu.Unlock()
+	for _, p := range remove {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.log.Warn("delete after upload", "path", p, "err", err)
+		}
+	}
+}
+
+func (c *committer) removeAfterFold(path string) {
+	c.mu.Lock()
+	c.remove = append(c.remove, path)
 	c.mu.Unlock()
 }
 
@@ -927,6 +958,9 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
+		}
+		if errors.Is(err, errNotRegular) {
+			return e.skip(it, "not a regular file")
 		}
 		return e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err))
 	}
@@ -1185,8 +1219,10 @@ var hashBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b
 // screenshots (a few hundred KB each). Larger files are streamed.
 const smallFile = 4 << 20
 
-// readSmall returns a file's info, and its bytes if it is a small regular
-// file.
+// errNotRegular: a FIFO, device or folder where a file was.
+var errNotRegular = errors.New("not a regular file")
+
+// readSmall returns a regular file's info, and its bytes if it is small.
 func readSmall(path string) (fs.FileInfo, []byte, error) {
 	f, err := openRead(path)
 	if err != nil {
@@ -1201,16 +1237,19 @@ func readSmall(path string) (fs.FileInfo, []byte, error) {
 	return fi, data, err
 }
 
-// readSize reads a file of size bytes. A file that has more (it grew
-// since: still being written) gives nil, to be streamed, which notices.
+// readSize reads a file of size bytes. A file with more or fewer bytes
+// (changed since: still being written, or truncated) gives nil, to be
+// streamed, which notices and reports the change.
 func readSize(f io.Reader, size int64) ([]byte, error) {
 	data := make([]byte, size+1)
 	n, err := io.ReadFull(f, data)
 	switch {
 	case err == nil:
 		return nil, nil
-	case err == io.ErrUnexpectedEOF || err == io.EOF:
+	case (err == io.ErrUnexpectedEOF || err == io.EOF) && int64(n) == size:
 		return data[:n], nil
+	case err == io.ErrUnexpectedEOF || err == io.EOF:
+		return nil, nil
 	}
 	return nil, err
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -55,42 +56,67 @@ type linkLog struct {
 	pending []outcome
 	records map[string]record // pending upload records by key, for dedupe
 	items   map[ItemID]Item   // pending done items, for reads
+	offErr  error             // why there is no log (f is nil)
 	// history numbers entries when they are logged, not when folded, so
 	// applying a record twice writes the same entry twice, and the history
 	// is in the order uploads finished.
 	history atomic.Uint64
 }
 
-// openLinkLog opens the log and folds what a crash left in it into db.
+// openLinkLog folds what a crash left in the log into db and opens the log
+// for a new epoch. If the log cannot be kept (no room for it on the disk,
+// something else in its place), the store runs without it — each group of
+// links then costs a bbolt commit, as before the log — and off says why.
 func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 	path := filepath.Join(stateDir, LinkLogFile)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	l := &linkLog{f: f, records: map[string]record{}, items: map[ItemID]Item{}}
-	err = db.View(func(tx *bolt.Tx) error {
+	l := &linkLog{records: map[string]record{}, items: map[ItemID]Item{}}
+	err := db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bucketMarks).Get(epochKey); len(v) == 8 {
 			l.epoch = binary.BigEndian.Uint64(v)
 		}
 		l.history.Store(tx.Bucket(bucketHistory).Sequence())
 		return nil
 	})
+	if err != nil {
+		return nil, fmt.Errorf("recover %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err == nil {
+		l.f = f
 		err = l.replay()
 	}
-	if err == nil && len(l.pending) > 0 {
-		err = db.Update(l.foldTx)
-		if err == nil {
-			l.folded()
+	if err != nil {
+		l.off, l.offErr = linkLogSize, fmt.Errorf("open %s: %w", path, err)
+	}
+	// Always a new epoch, also with nothing to fold: records a power cut
+	// left behind a torn one must never become current again.
+	err = db.Update(func(tx *bolt.Tx) error {
+		if err := finishTx(tx, l.pending, l); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMarks).Put(epochKey, itob(l.epoch+1))
+	})
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, fmt.Errorf("recover %s: %w", path, err)
+	}
+	l.epoch++
+	l.off, l.pending = 0, nil
+	clear(l.records)
+	clear(l.items)
+	if l.offErr == nil {
+		if err := l.zero(); err != nil {
+			l.offErr = fmt.Errorf("prepare %s: %w", path, err)
 		}
 	}
-	if err == nil {
-		err = l.zero()
-	}
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("recover %s: %w", path, err)
+	if l.offErr != nil {
+		if f != nil {
+			f.Close()
+		}
+		l.f, l.off = nil, linkLogSize
+		return l, nil
 	}
 	// A write to a shared mapping is a copy in memory, where a write call
 	// costs a journalled timestamp update (20-40 µs on a busy VM); both
@@ -179,14 +205,23 @@ func (l *linkLog) appendLocked(outs []outcome) error {
 		binary.BigEndian.PutUint32(h[4:], sum)
 		buf = append(append(buf, h[:]...), body...)
 	}
+	if l.f == nil {
+		return l.offErr
+	}
 	// Room for the zero length that ends the log.
 	if l.off+int64(len(buf))+recHeader > linkLogSize {
 		return errLogFull
 	}
-	if l.m != nil {
-		copy(l.m[l.off:], buf)
-	} else if _, err := l.f.WriteAt(buf, l.off); err != nil {
-		return err
+	if l.m != nil && !copyToMap(l.m[l.off:], buf) {
+		// The system could not back the page (a full copy-on-write file
+		// system): write calls from now on, which return such errors.
+		unmapFile(l.m)
+		l.m = nil
+	}
+	if l.m == nil {
+		if _, err := l.f.WriteAt(buf, l.off); err != nil {
+			return err
+		}
 	}
 	l.off += int64(len(buf))
 	for i := range outs {
@@ -231,10 +266,30 @@ func (l *linkLog) folded() {
 	clear(l.items)
 }
 
+// copyToMap copies src into the mapping, reporting false instead of
+// crashing when the system fails to back a page (SIGBUS).
+func copyToMap(dst, src []byte) (ok bool) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if recover() != nil {
+			ok = false
+		}
+	}()
+	copy(dst, src)
+	return true
+}
+
 func (l *linkLog) close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.m != nil {
 		unmapFile(l.m)
 		l.m = nil
 	}
-	return l.f.Close()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
 }

@@ -43,7 +43,9 @@ func crash(st *store) {
 	if st.log.m != nil {
 		unmapFile(st.log.m) // like a process dying: the written pages stay with the kernel
 	}
-	st.log.f.Close()
+	if st.log.f != nil {
+		st.log.f.Close()
+	}
 	st.db.Close()
 }
 
@@ -182,7 +184,10 @@ func TestLinkLogFolds(t *testing.T) {
 	if err := st.finishMany(outs[1:]); err != nil {
 		t.Fatal(err)
 	}
-	if err := st.foldIfDue(); err != nil {
+	if !st.foldDue() {
+		t.Fatalf("no fold due after %d records", foldAfter)
+	}
+	if err := st.fold(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(st.log.pending); n != 0 {
@@ -320,4 +325,30 @@ func TestLinkLogFoldsWhenIdle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// Without room for the log (here: a folder where its file should be) the
+// store still opens and records links, straight in the database.
+func TestLinkLogUnavailable(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, LinkLogFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	st, err := openStore(dir, time.Second)
+	if err != nil {
+		t.Fatalf("open without a link log: %v", err)
+	}
+	if st.log.offErr == nil {
+		t.Fatal("the log reports no problem")
+	}
+	outs := finishedOutcomes(t, st, 3, "n")
+	if err := st.finishMany(outs); err != nil {
+		t.Fatal(err)
+	}
+	if st.pendingFolds() {
+		t.Error("records wait in a log that does not exist")
+	}
+	st = reopen(t, st, dir)
+	defer st.close()
+	checkDone(t, st, outs, true)
 }

@@ -122,15 +122,11 @@ func (s *store) fold() error {
 	return s.updateFolding(func(*bolt.Tx) error { return nil })
 }
 
-// foldIfDue folds once enough records wait in the log.
-func (s *store) foldIfDue() error {
+// foldDue reports whether enough records wait in the log to fold now.
+func (s *store) foldDue() bool {
 	s.log.mu.Lock()
-	due := s.log.dueLocked()
-	s.log.mu.Unlock()
-	if !due {
-		return nil
-	}
-	return s.fold()
+	defer s.log.mu.Unlock()
+	return s.log.dueLocked()
 }
 
 // pendingFolds reports whether records wait in the log.
@@ -171,9 +167,6 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 						if data := items.Get(itob(uint64(m.Item))); data != nil {
 							_ = json.Unmarshal(data, p)
 						}
-						if done, ok := s.pendingItem(m.Item); ok {
-							*p = done
-						}
 						prev[k] = p
 						continue
 					}
@@ -193,7 +186,31 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 		}
 		return nil
 	})
-	return prev, err
+	if err != nil {
+		return prev, err
+	}
+	// An earlier item may have finished in the link log since: read it
+	// again, log and database together (never inside the write above: a
+	// fold takes the log's lock before bbolt's).
+	var again []*Item
+	for _, p := range prev {
+		if p != nil && !p.State.Terminal() {
+			again = append(again, p)
+		}
+	}
+	if len(again) > 0 {
+		_ = s.read(func(tx *bolt.Tx, pv pendingView) error {
+			for _, p := range again {
+				if done, ok := pv.items[p.ID]; ok {
+					*p = done
+				} else if data := tx.Bucket(bucketItems).Get(itob(uint64(p.ID))); data != nil {
+					_ = json.Unmarshal(data, p)
+				}
+			}
+			return nil
+		})
+	}
+	return prev, nil
 }
 
 // updateItem saves an item and makes it the path's latest, in one
@@ -235,12 +252,34 @@ func (s *store) finishMany(outs []outcome) error {
 	return s.updateFolding(func(tx *bolt.Tx) error { return finishTx(tx, outs, s.log) })
 }
 
-// pendingItem returns a done item still in the link log.
-func (s *store) pendingItem(id ItemID) (Item, bool) {
+// pendingView is what the link log holds, copied at one moment.
+type pendingView struct {
+	items   map[ItemID]Item
+	history []HistoryEntry // newest first
+}
+
+// read runs fn in a read transaction begun at the same moment as a copy of
+// the link log's pending records is taken, so each record is in exactly one
+// of them. fn must not take the log's lock.
+func (s *store) read(fn func(tx *bolt.Tx, pv pendingView) error) error {
 	s.log.mu.Lock()
-	defer s.log.mu.Unlock()
-	it, ok := s.log.items[id]
-	return it, ok
+	tx, err := s.db.Begin(false)
+	if err != nil {
+		s.log.mu.Unlock()
+		return err
+	}
+	pv := pendingView{items: make(map[ItemID]Item, len(s.log.items))}
+	for id, it := range s.log.items {
+		pv.items[id] = it
+	}
+	for i := len(s.log.pending) - 1; i >= 0; i-- {
+		if h := s.log.pending[i].history; h != nil {
+			pv.history = append(pv.history, *h)
+		}
+	}
+	s.log.mu.Unlock()
+	defer tx.Rollback()
+	return fn(tx, pv)
 }
 
 // finishTx writes done items, their upload records and history entries.
@@ -349,24 +388,12 @@ func (s *store) deleteRecord(key string) error {
 	return s.updateFolding(func(tx *bolt.Tx) error { return tx.Bucket(bucketRecords).Delete([]byte(key)) })
 }
 
-// pendingHistory returns the link log's history entries, newest first.
-func (s *store) pendingHistory() []HistoryEntry {
-	s.log.mu.Lock()
-	defer s.log.mu.Unlock()
-	var out []HistoryEntry
-	for i := len(s.log.pending) - 1; i >= 0; i-- {
-		if h := s.log.pending[i].history; h != nil {
-			out = append(out, *h)
-		}
-	}
-	return out
-}
-
 // history returns up to limit entries, newest first (limit <= 0: all),
 // the link log's included.
 func (s *store) history(limit int) ([]HistoryEntry, error) {
-	out := s.pendingHistory()
-	err := s.db.View(func(tx *bolt.Tx) error {
+	var out []HistoryEntry
+	err := s.read(func(tx *bolt.Tx, pv pendingView) error {
+		out = pv.history
 		c := tx.Bucket(bucketHistory).Cursor()
 		n := 0
 		for k, v := c.Last(); k != nil && (limit <= 0 || n < limit); k, v = c.Prev() {
@@ -387,12 +414,13 @@ func (s *store) history(limit int) ([]HistoryEntry, error) {
 }
 
 func (s *store) historyEntry(id uint64) (h HistoryEntry, ok bool, err error) {
-	for _, p := range s.pendingHistory() {
-		if p.ID == id {
-			return p, true, nil
+	err = s.read(func(tx *bolt.Tx, pv pendingView) error {
+		for _, p := range pv.history {
+			if p.ID == id {
+				h, ok = p, true
+				return nil
+			}
 		}
-	}
-	err = s.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bucketHistory).Get(itob(id))
 		if v != nil {
 			ok = json.Unmarshal(v, &h) == nil
@@ -470,11 +498,11 @@ func (s *store) setMark(folder string, t time.Time) error {
 // left them.
 func (s *store) items() ([]Item, error) {
 	var out []Item
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.read(func(tx *bolt.Tx, pv pendingView) error {
 		return tx.Bucket(bucketItems).ForEach(func(_, v []byte) error {
 			var it Item
 			if json.Unmarshal(v, &it) == nil {
-				if done, ok := s.pendingItem(it.ID); ok {
+				if done, ok := pv.items[it.ID]; ok {
 					it = done
 				}
 				out = append(out, it)

@@ -874,7 +874,7 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		return
 	}
 	if err := openForCheck(p.path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
 			r.drop(p)
 			return
 		}

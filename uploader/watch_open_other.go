@@ -11,4 +11,4 @@ const writersDetected = false
 // openExclusive opens path for reading. There is no cheap, reliable way to
 // tell here whether a writer still has the file open; the size/mtime gate
 // decides (macOS's own screenshots arrive complete by rename).
-func openExclusive(path string) (*os.File, error) { return os.Open(path) }
+func openExclusive(path string) (*os.File, error) { return openRead(path) }
