@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -57,6 +58,8 @@ type linkLog struct {
 	records map[string]record // pending upload records by key, for dedupe
 	items   map[ItemID]Item   // pending done items, for reads
 	offErr  error             // why there is no log (f is nil)
+	scratch bytes.Buffer      // records being appended
+	enc     *json.Encoder     // into scratch
 	// history numbers entries when they are logged, not when folded, so
 	// applying a record twice writes the same entry twice, and the history
 	// is in the order uploads finished.
@@ -188,23 +191,30 @@ func (l *linkLog) nextHistoryID() uint64 { return l.history.Add(1) }
 // appendLocked writes a batch with one write. On return without error the
 // batch survives the process being killed.
 func (l *linkLog) appendLocked(outs []outcome) error {
-	var buf []byte
+	// One buffer and encoder for the log's life: a burst appends hundreds
+	// of records.
+	if l.enc == nil {
+		l.enc = json.NewEncoder(&l.scratch)
+	}
+	l.scratch.Reset()
+	var zero [recHeader]byte
 	for i := range outs {
 		o := &outs[i]
 		if o.history != nil && o.history.ID == 0 {
 			o.history.ID = l.nextHistoryID()
 		}
-		body, err := json.Marshal(logRecord{Item: o.it, Key: o.record, Rec: o.rec, History: o.history})
-		if err != nil {
+		start := l.scratch.Len()
+		l.scratch.Write(zero[:])
+		if err := l.enc.Encode(logRecord{Item: o.it, Key: o.record, Rec: o.rec, History: o.history}); err != nil {
 			return err
 		}
-		var h [recHeader]byte
+		h := l.scratch.Bytes()[start:]
+		body := h[recHeader:]
 		binary.BigEndian.PutUint32(h[0:], uint32(len(body)))
 		binary.BigEndian.PutUint64(h[8:], l.epoch)
-		sum := crc32.Update(crc32.Checksum(h[8:], castagnoli), castagnoli, body)
-		binary.BigEndian.PutUint32(h[4:], sum)
-		buf = append(append(buf, h[:]...), body...)
+		binary.BigEndian.PutUint32(h[4:], crc32.Update(crc32.Checksum(h[8:recHeader], castagnoli), castagnoli, body))
 	}
+	buf := l.scratch.Bytes()
 	if l.f == nil {
 		return l.offErr
 	}
