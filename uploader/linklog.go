@@ -86,6 +86,13 @@ func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err == nil {
 		l.f = f
+		// A write to a shared mapping is a copy in memory, where a write
+		// call costs a journalled timestamp update (20-40 µs on a busy VM);
+		// both leave the data with the kernel, so both survive the process
+		// dying. Replay reads through it too: only the pages it reads.
+		if fi, serr := f.Stat(); serr == nil && fi.Size() >= linkLogSize {
+			l.m = mapFile(f, linkLogSize)
+		}
 		err = l.replay()
 	}
 	if err != nil {
@@ -109,31 +116,34 @@ func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 	l.off, l.pending = 0, nil
 	clear(l.records)
 	clear(l.items)
-	if l.offErr == nil {
+	if l.offErr == nil && l.m == nil {
 		if err := l.zero(); err != nil {
 			l.offErr = fmt.Errorf("prepare %s: %w", path, err)
+		} else {
+			l.m = mapFile(f, linkLogSize)
 		}
 	}
 	if l.offErr != nil {
+		if l.m != nil {
+			unmapFile(l.m)
+		}
 		if f != nil {
 			f.Close()
 		}
-		l.f, l.off = nil, linkLogSize
-		return l, nil
+		l.f, l.m, l.off = nil, nil, linkLogSize
 	}
-	// A write to a shared mapping is a copy in memory, where a write call
-	// costs a journalled timestamp update (20-40 µs on a busy VM); both
-	// leave the data with the kernel, so both survive the process dying.
-	l.m = mapFile(f, linkLogSize)
 	return l, nil
 }
 
 // replay reads the current epoch's records; it stops at the first record
 // that is torn (bad checksum) or older.
 func (l *linkLog) replay() error {
-	data, err := io.ReadAll(io.NewSectionReader(l.f, 0, linkLogSize))
-	if err != nil {
-		return err
+	data := l.m
+	if data == nil { // a new or short file, or no mapping here
+		var err error
+		if data, err = io.ReadAll(io.NewSectionReader(l.f, 0, linkLogSize)); err != nil {
+			return err
+		}
 	}
 	for off := 0; off+recHeader <= len(data); {
 		n := int(binary.BigEndian.Uint32(data[off:]))
