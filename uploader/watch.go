@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -923,22 +922,6 @@ func (r *watchRun) remember(path string, v reportedVersion) {
 		}
 	}
 	r.sweepAt = max(2*len(r.reported), 1024)
-}
-
-// openForCheck opens the file for reading and closes it; on Windows it also
-// fails while another process has it open for writing.
-func openForCheck(path string) error {
-	f, err := openExclusive(path)
-	if err != nil {
-		return err
-	}
-	var b [1]byte
-	_, err = f.Read(b[:])
-	f.Close()
-	if err == io.EOF {
-		err = nil
-	}
-	return err
 }
 
 // explainWatchErr turns the errors people hit into advice.
