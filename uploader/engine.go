@@ -23,10 +23,10 @@
 package uploader
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -199,7 +199,7 @@ func Open(cfg Config) (*Engine, error) {
 			e.putLocked(it)
 		}
 	}
-	e.live.s = Settings{Options: cfg.Options, LinkFormat: cfg.LinkFormat, CopyLinks: cfg.CopyLinks}
+	e.live.set(Settings{Options: cfg.Options, LinkFormat: cfg.LinkFormat, CopyLinks: cfg.CopyLinks})
 	if cfg.Clipboard != nil {
 		e.clip = newClipSetter(cfg.Clipboard, log)
 	}
@@ -766,7 +766,8 @@ type outcome struct {
 	record  string // upload record key to save, with rec
 	rec     record
 	history *HistoryEntry
-	drop    bool // leaves the in-memory queue (terminal)
+	drop    bool        // leaves the in-memory queue (terminal)
+	file    fs.FileInfo // the file as it was read, for DeleteAfterUpload
 }
 
 func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
@@ -811,11 +812,6 @@ func (e *Engine) announce(o outcome) {
 	if o.ev.Type != "" {
 		e.ev.publish(o.ev)
 	}
-	if o.ev.Type == EventUploaded && e.cfg.DeleteAfterUpload {
-		// Not before the link's record is synced: a power cut must not
-		// leave the file gone and its link unrecorded.
-		e.commit.removeAfterFold(o.it.Path)
-	}
 	e.kick()
 }
 
@@ -830,7 +826,7 @@ func (e *Engine) announce(o outcome) {
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	remove  []string      // local files to delete once their links are folded
+	remove  []removal     // local files to delete once their links are folded
 	commits int           // groups written, for the benchmarks
 	folds   int           // folds of the log into the database
 	busy    time.Duration // time spent writing them
@@ -882,6 +878,15 @@ func (c *committer) run(e *Engine) {
 			t := time.Now()
 			if err := e.st.finishMany(batch); err != nil {
 				e.log.Error("record finished uploads", "files", len(batch), "err", err)
+			} else if e.cfg.DeleteAfterUpload {
+				// Deleted once the records are synced (fold), never when
+				// they could not be written: a power cut or a full disk must
+				// not leave a file gone and its link nowhere.
+				for _, o := range batch {
+					if o.ev.Type == EventUploaded {
+						c.removeAfterFold(o.it.Path, o.file)
+					}
+				}
 			}
 			c.mu.Lock()
 			c.busy += time.Since(t)
@@ -932,16 +937,28 @@ func (c *committer) fold(e *Engine) {
 	remove := c.remove
 	c.remove = nil
 	c.mu.Unlock()
-	for _, p := range remove {
-		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			e.log.Warn("delete after upload", "path", p, "err", err)
+	for _, r := range remove {
+		// Only the file that was uploaded: the next capture may have been
+		// saved under the same name meanwhile.
+		cur, err := os.Lstat(r.path)
+		if err != nil || r.fi == nil || !os.SameFile(cur, r.fi) || cur.Size() != r.fi.Size() || !cur.ModTime().Equal(r.fi.ModTime()) {
+			continue
+		}
+		if err := os.Remove(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.log.Warn("delete after upload", "path", r.path, "err", err)
 		}
 	}
 }
 
-func (c *committer) removeAfterFold(path string) {
+// removal is a local file to delete after upload, as it was uploaded.
+type removal struct {
+	path string
+	fi   fs.FileInfo
+}
+
+func (c *committer) removeAfterFold(path string, fi fs.FileInfo) {
 	c.mu.Lock()
-	c.remove = append(c.remove, path)
+	c.remove = append(c.remove, removal{path, fi})
 	c.mu.Unlock()
 }
 
@@ -976,6 +993,9 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
 		}
+		if errors.Is(err, errNotRegular) {
+			return e.skip(it, "not a regular file")
+		}
 		return e.fail(ctx, it, gen, err)
 	}
 	it.SHA256 = sum
@@ -983,8 +1003,8 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	if err != nil {
 		return e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err))
 	}
-	set := e.live.get()
-	key := recordKey(c.Server(), sum, set.Options)
+	set, optsKey := e.live.getKeyed()
+	key := c.Server() + "|" + sum + "|" + optsKey
 	// The same content of the same file (seen again after a touch or a
 	// rewrite) is never uploaded twice; other files with the same content
 	// only with ReuseLinks.
@@ -998,7 +1018,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 				it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
 				ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
 				ev.Link = link(set.LinkFormat, rec.URL, rec.RawURL, filepath.Base(it.Path))
-				return outcome{it: it, ev: ev, drop: true}
+				return outcome{it: it, ev: ev, drop: true, file: fi}
 			default:
 				_ = e.st.deleteRecord(key)
 			}
@@ -1013,6 +1033,11 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 			}
 			return e.fail(ctx, it, gen, err)
 		}
+		if up.Size != it.Size { // changed since it was hashed
+			return e.fail(ctx, it, gen, fmt.Errorf("upload %s: %w", filepath.Base(it.Path), zipline.ErrFileChanged))
+		}
+		path := it.Path
+		up.Open = func() (io.ReadCloser, error) { return openRegular(path) }
 	}
 	chunked := false
 	if lim, err := c.Limits(ctx); err == nil && lim.ChunksEnabled && lim.ChunkMin > 0 && up.Size >= lim.ChunkMin {
@@ -1064,6 +1089,9 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")
 		}
+		if errors.Is(err, errNotRegular) {
+			return e.skip(it, "not a regular file")
+		}
 		return e.fail(ctx, it, gen, fmt.Errorf("upload %s: %w", filepath.Base(it.Path), err))
 	}
 	raw := RawURL(f.URL, f.Name)
@@ -1076,7 +1104,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 	}
 	ev.Type, ev.URL, ev.RawURL, ev.FileID = EventUploaded, f.URL, raw, f.ID
 	ev.Link = link(set.LinkFormat, f.URL, raw, filepath.Base(it.Path))
-	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true}
+	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true, file: fi}
 }
 
 func link(format, page, raw, name string) string {
@@ -1222,6 +1250,23 @@ const smallFile = 4 << 20
 // errNotRegular: a FIFO, device or folder where a file was.
 var errNotRegular = errors.New("not a regular file")
 
+// openRegular opens a regular file for reading; anything else (a FIFO put
+// in its place) gives errNotRegular instead of blocking.
+func openRegular(path string) (*os.File, error) {
+	f, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = &os.PathError{Op: "open", Path: path, Err: errNotRegular}
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
 // readSmall returns a regular file's info, and its bytes if it is small.
 func readSmall(path string) (fs.FileInfo, []byte, error) {
 	f, err := openRead(path)
@@ -1230,8 +1275,13 @@ func readSmall(path string) (fs.FileInfo, []byte, error) {
 	}
 	defer f.Close()
 	fi, err := f.Stat()
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > smallFile {
-		return fi, nil, err
+	switch {
+	case err != nil:
+		return nil, nil, err
+	case !fi.Mode().IsRegular():
+		return fi, nil, &os.PathError{Op: "read", Path: path, Err: errNotRegular}
+	case fi.Size() > smallFile:
+		return fi, nil, nil
 	}
 	data, err := readSize(f, fi.Size())
 	return fi, data, err
@@ -1255,7 +1305,7 @@ func readSize(f io.Reader, size int64) ([]byte, error) {
 }
 
 func hashFile(ctx context.Context, path string) (string, error) {
-	f, err := openRead(path)
+	f, err := openRegular(path)
 	if err != nil {
 		return "", fmt.Errorf("read %s: %w", path, err)
 	}
@@ -1281,18 +1331,14 @@ func hashFile(ctx context.Context, path string) (string, error) {
 }
 
 // recordKey identifies "this content, with these options, on this server".
+// recordKey is an upload record's key: the same content with the same
+// options to the same server.
 func recordKey(server, sum string, o zipline.UploadOptions) string {
-	opts, _ := json.Marshal(o)
-	h := sha256.Sum256(opts)
-	return server + "|" + sum + "|" + hex.EncodeToString(h[:8])
+	return server + "|" + sum + "|" + OptionsKey(o)
 }
 
 func sortItems(items []Item) {
-	for i := 1; i < len(items); i++ {
-		for j := i; j > 0 && items[j].ID < items[j-1].ID; j-- {
-			items[j], items[j-1] = items[j-1], items[j]
-		}
-	}
+	slices.SortFunc(items, func(a, b Item) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // clipSetter puts links on the clipboard from one goroutine, so a burst

@@ -2,6 +2,9 @@ package uploader
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,8 +81,9 @@ func (e *Engine) Record(h HistoryEntry) error {
 // OptionsKey is the part of an upload record key that stands for the upload
 // options, for HistoryEntry.Options.
 func OptionsKey(o zipline.UploadOptions) string {
-	k := recordKey("", "", o)
-	return k[strings.LastIndexByte(k, '|')+1:]
+	opts, _ := json.Marshal(o)
+	h := sha256.Sum256(opts)
+	return hex.EncodeToString(h[:8])
 }
 
 // RecordUpload adds an upload made by this process (the `upload` command) to

@@ -95,14 +95,21 @@ func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 		}
 		err = l.replay()
 	}
-	if err != nil {
+	unread := err != nil
+	if unread {
 		l.off, l.offErr = linkLogSize, fmt.Errorf("open %s: %w", path, err)
+		// Records it may hold stay for a start that can read them (same
+		// epoch); this run numbers history entries far above any of theirs.
+		l.history.Add(1 << 16)
 	}
-	// Always a new epoch, also with nothing to fold: records a power cut
-	// left behind a torn one must never become current again.
+	// Otherwise always a new epoch, also with nothing to fold: records a
+	// power cut left behind a torn one must never become current again.
 	err = db.Update(func(tx *bolt.Tx) error {
 		if err := finishTx(tx, l.pending, l); err != nil {
 			return err
+		}
+		if unread {
+			return tx.Bucket(bucketHistory).SetSequence(l.history.Load())
 		}
 		return tx.Bucket(bucketMarks).Put(epochKey, itob(l.epoch+1))
 	})
@@ -112,13 +119,18 @@ func openLinkLog(stateDir string, db *bolt.DB) (*linkLog, error) {
 		}
 		return nil, fmt.Errorf("recover %s: %w", path, err)
 	}
-	l.epoch++
+	if !unread {
+		l.epoch++
+	}
 	l.off, l.pending = 0, nil
 	clear(l.records)
 	clear(l.items)
 	if l.offErr == nil && l.m == nil {
 		if err := l.zero(); err != nil {
 			l.offErr = fmt.Errorf("prepare %s: %w", path, err)
+			// Give back what a partial write took (a full disk): the
+			// database needs it now.
+			f.Truncate(0)
 		} else {
 			l.m = mapFile(f, linkLogSize)
 		}
@@ -310,6 +322,6 @@ func (l *linkLog) close() error {
 		return nil
 	}
 	err := l.f.Close()
-	l.f = nil
+	l.f, l.offErr = nil, os.ErrClosed
 	return err
 }

@@ -46,7 +46,11 @@ func TestStaleRecordsResurrect(t *testing.T) {
 	if err := st.finishMany(b); err != nil {
 		t.Fatal(err)
 	}
-	if got := int(binary.BigEndian.Uint32(st.log.m)); got != n1 {
+	now, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := int(binary.BigEndian.Uint32(now)); got != n1 {
 		t.Skipf("new record is %d bytes, the lost one %d: no alignment this time", got, n1)
 	}
 	cli := HistoryEntry{Name: "cli-upload.png", URL: "https://z.example/u/cli"}

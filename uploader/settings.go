@@ -14,10 +14,12 @@ type Settings struct {
 	CopyLinks  bool   // needs Config.Clipboard
 }
 
-// liveSettings guards the current Settings.
+// liveSettings guards the current Settings, with the options' part of an
+// upload record key (made once, not for every upload).
 type liveSettings struct {
-	mu sync.Mutex
-	s  Settings
+	mu   sync.Mutex
+	s    Settings
+	opts string
 }
 
 func (l *liveSettings) get() Settings {
@@ -26,15 +28,27 @@ func (l *liveSettings) get() Settings {
 	return l.s
 }
 
+// getKeyed returns the settings and their options key.
+func (l *liveSettings) getKeyed() (Settings, string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.s, l.opts
+}
+
+func (l *liveSettings) set(s Settings) {
+	k := OptionsKey(s.Options)
+	l.mu.Lock()
+	l.s, l.opts = s, k
+	l.mu.Unlock()
+}
+
 // SetSettings changes upload options, link format and link copying for
 // uploads that start from now on; uploads already running keep theirs.
 func (e *Engine) SetSettings(s Settings) error {
 	if _, err := FormatLink(s.LinkFormat, "", "", ""); err != nil {
 		return err
 	}
-	e.live.mu.Lock()
-	e.live.s = s
-	e.live.mu.Unlock()
+	e.live.set(s)
 	return nil
 }
 
