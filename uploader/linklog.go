@@ -19,13 +19,15 @@ import (
 
 // LinkLogFile, in the state folder, holds finished uploads until they are
 // folded into the queue database. A bbolt commit costs two disk syncs; a
-// link is instead written here (one write, no sync) before it is announced:
-// that survives the process being killed at any moment, because the kernel
-// keeps the written pages. The log is folded into the database — synced —
-// when the engine goes idle (foldIdle), every foldAfter links, before any
-// write that could conflict, and on close. A power cut before a fold can
-// lose the last links' records; those files are uploaded again (a
-// duplicate, never a lost capture).
+// link is instead copied here (a shared mapping of the file; write calls
+// where there is none; no sync) before it is announced: that survives the
+// process being killed at any moment, because the kernel keeps the written
+// pages. The log is folded into the database — synced — when the engine
+// goes idle (foldIdle), every foldAfter links, before any write that could
+// conflict, and on close. A power cut before a fold can lose the last
+// links' records; those files are uploaded again (a duplicate, never a lost
+// capture), and DeleteAfterUpload waits for the fold. Without room for the
+// log the store runs without it.
 //
 // The file is a fixed size overwritten from the start. Each record carries
 // the log's epoch; the fold moves the database to the next epoch in the
