@@ -117,8 +117,9 @@ type Engine struct {
 	watch    watchState
 
 	mu       sync.Mutex
-	items    map[ItemID]*Item // every item not in a terminal state
-	order    []ItemID         // their IDs, ascending; may hold finished ones
+	items    map[ItemID]*Item  // every item not in a terminal state
+	order    []ItemID          // their IDs, ascending; may hold finished ones
+	paths    map[string]ItemID // the newest item of each path in items
 	running  map[ItemID]context.CancelCauseFunc
 	wake     chan struct{}
 	paused   bool // 401: waiting for credentials
@@ -415,9 +416,13 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 // while it waited gets one upload, of its new version, not two.
 func (e *Engine) coalesce(abs string, o AddOptions, now time.Time) (Item, bool, error) {
 	e.mu.Lock()
-	for id, it := range e.items {
-		if _, busy := e.running[id]; busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
-			continue
+	// The newest item of the path (a lookup, not a scan: a burst adds
+	// hundreds of files one at a time).
+	if id, ok := e.paths[abs]; ok {
+		it := e.items[id]
+		if _, busy := e.running[id]; it == nil || busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+			e.mu.Unlock()
+			return Item{}, false, nil
 		}
 		if it.Size == o.Size && it.ModTime.Equal(o.ModTime) {
 			cp := *it
@@ -576,7 +581,7 @@ func (e *Engine) Cancel(id ItemID) error {
 	}
 	it.State, it.Retrying, it.Reason, it.Updated = StateCancelled, false, "cancelled by the user", time.Now()
 	cp := *it
-	delete(e.items, id)
+	e.dropLocked(id)
 	e.mu.Unlock()
 	if err := e.st.putItem(&cp); err != nil {
 		return err
@@ -681,9 +686,23 @@ func (e *Engine) pickLocked(now time.Time) *Item {
 	return nil
 }
 
+// dropLocked takes a finished item out of the queue in memory.
+func (e *Engine) dropLocked(id ItemID) {
+	if it := e.items[id]; it != nil && e.paths[it.Path] == id {
+		delete(e.paths, it.Path)
+	}
+	delete(e.items, id)
+}
+
 // putLocked adds an item to the queue in memory.
 func (e *Engine) putLocked(it *Item) {
 	e.items[it.ID] = it
+	if e.paths == nil {
+		e.paths = make(map[string]ItemID)
+	}
+	if cur, ok := e.paths[it.Path]; !ok || cur < it.ID || e.items[cur] == nil {
+		e.paths[it.Path] = it.ID
+	}
 	if n := len(e.order); n == 0 || e.order[n-1] < it.ID {
 		e.order = append(e.order, it.ID) // the usual case: a new item
 		return
@@ -801,7 +820,7 @@ func (e *Engine) settle(o outcome) {
 func (e *Engine) announce(o outcome) {
 	e.mu.Lock()
 	if o.drop {
-		delete(e.items, o.it.ID)
+		e.dropLocked(o.it.ID)
 	} else if cur, ok := e.items[o.it.ID]; ok {
 		*cur = o.it
 	}

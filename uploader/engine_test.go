@@ -673,3 +673,42 @@ func TestControlOpen(t *testing.T) {
 		t.Error("open with no files succeeded")
 	}
 }
+
+// A file that changes while it waits in the queue gets one upload, of its
+// new version (the watcher hands it over again; the waiting item is
+// updated, not doubled).
+func TestChangedWhileQueuedUploadedOnce(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	f.srv.SetDelay("/api/upload", 300*time.Millisecond)
+	cfg := f.config()
+	cfg.Concurrency = 1
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	stat := func(p string) AddOptions {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return AddOptions{Source: SourceWatch, Size: fi.Size(), ModTime: fi.ModTime()}
+	}
+	blocker, _ := f.write(t, "first.png", 1000) // takes the only slot
+	p, oldSum := f.write(t, "shot.png", 2000)
+	res := e.addMany([]addReq{{blocker, stat(blocker)}, {p, stat(p)}})
+	if res[1].err != nil || !res[1].added {
+		t.Fatalf("add: %+v", res[1])
+	}
+	first := res[1].it.ID
+	_, newSum := f.write(t, "shot.png", 3000)
+	again := e.addMany([]addReq{{p, stat(p)}})[0]
+	if again.err != nil || again.added || again.it.ID != first || again.it.Size != 3000 {
+		t.Fatalf("re-add of the changed file = %+v, want item %d updated to 3000 bytes", again, first)
+	}
+	if q := e.Queue(); len(q) != 2 {
+		t.Errorf("queue holds %d items, want 2 (blocker and shot)", len(q))
+	}
+	r.wait(t, 20*time.Second, "both uploads", func(evs []Event) bool { return countType(evs, EventUploaded) == 2 })
+	c := f.serverCounts()
+	if c[newSum] != 1 || c[oldSum] != 0 {
+		t.Errorf("server has the new version %d times and the old %d times, want 1 and 0", c[newSum], c[oldSum])
+	}
+}
