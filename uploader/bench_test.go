@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
@@ -66,8 +67,9 @@ func BenchmarkLatency(b *testing.B) {
 
 // BenchmarkBurst500 compares 500 small files through the engine with the
 // same 500 files uploaded straight with the client at the same concurrency
-// (direct-s). Three runs per iteration, in turn, and each figure is the
-// median over the iterations (use -benchtime 5x or more):
+// (direct-s). Three runs per iteration, in turn, each on fresh state after
+// warmUp untimed files, and each figure is the median over the iterations
+// (use -benchtime 5x or more):
 //
 //   - queued-s: the 500 files handed to the queue in one batch (as `upload`
 //     and the watcher do) until the last link is announced; queue-ratio =
@@ -83,16 +85,23 @@ func BenchmarkLatency(b *testing.B) {
 // unfolded-ms is how long after the last link the watched run's links were
 // only in the link log (see LinkLogFile), until folded into bbolt.
 //
-// The rtt-20ms variant delays every upload answer by 20 ms, like a real
-// network. The runs carry pprof labels: with -cpuprofile, `go tool pprof
+// The fake server writes what it receives into the same file system
+// (loopback), or only hashes it (loopback-hashonly, like a server on another
+// machine: uploads then take ~0.17 ms and the engine's fixed costs show
+// most); rtt-20ms delays every upload answer by 20 ms, like a real network.
+// The runs carry pprof labels: with -cpuprofile, `go tool pprof
 // -tagfocus run=queued` shows one run's CPU (the fake server's included).
 func BenchmarkBurst500(b *testing.B) {
-	for _, delay := range []time.Duration{0, 20 * time.Millisecond} {
-		name := "loopback"
-		if delay > 0 {
-			name = "rtt-" + delay.String()
-		}
-		b.Run(name, func(b *testing.B) { benchBurst(b, delay) })
+	for _, v := range []struct {
+		name  string
+		delay time.Duration
+		srv   ziplinetest.Config
+	}{
+		{"loopback", 0, ziplinetest.Config{}},
+		{"loopback-hashonly", 0, ziplinetest.Config{HashOnly: true}},
+		{"rtt-20ms", 20 * time.Millisecond, ziplinetest.Config{}},
+	} {
+		b.Run(v.name, func(b *testing.B) { benchBurst(b, v.delay, v.srv) })
 	}
 }
 
@@ -112,16 +121,16 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func benchBurst(b *testing.B, delay time.Duration) {
+func benchBurst(b *testing.B, delay time.Duration, srv ziplinetest.Config) {
 	const n, conc = 500, 2
 	gate := DefaultDebounce + DefaultSettle
 	var direct, queued, watched, qratio, wratio, raw, unfolded []float64
 	for b.Loop() {
 		var d, q, w time.Duration
 		var uf time.Duration
-		pprof.Do(context.Background(), pprof.Labels("run", "watched"), func(context.Context) { w, uf = burstWatched(b, n, delay) })
-		pprof.Do(context.Background(), pprof.Labels("run", "direct"), func(context.Context) { d = burstDirect(b, n, conc, delay) })
-		pprof.Do(context.Background(), pprof.Labels("run", "queued"), func(context.Context) { q = burstQueued(b, n, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "watched"), func(context.Context) { w, uf = burstWatched(b, srv, n, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "direct"), func(context.Context) { d = burstDirect(b, srv, n, conc, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "queued"), func(context.Context) { q = burstQueued(b, srv, n, delay) })
 		direct, queued, watched = append(direct, d.Seconds()), append(queued, q.Seconds()), append(watched, w.Seconds())
 		qratio = append(qratio, q.Seconds()/d.Seconds())
 		wratio = append(wratio, (w-gate).Seconds()/d.Seconds())
@@ -171,8 +180,8 @@ func waitUploaded(b *testing.B, events <-chan Event, n int) {
 }
 
 // burstDirect uploads n files with the client alone.
-func burstDirect(b *testing.B, n, conc int, delay time.Duration) time.Duration {
-	f := newFixture(b, ziplinetest.RoleAdmin)
+func burstDirect(b *testing.B, srv ziplinetest.Config, n, conc int, delay time.Duration) time.Duration {
+	f := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
 	defer os.RemoveAll(filepath.Dir(f.dir))
 	defer f.srv.Close() // now, not when the benchmark ends: its files go
 	f.srv.SetDelay("/api/upload", delay)
@@ -181,8 +190,19 @@ func burstDirect(b *testing.B, n, conc int, delay time.Duration) time.Duration {
 	if err != nil {
 		b.Fatal(err)
 	}
+	uploadAll(b, c, burstFiles(b, f, f.dir, "dwarm", warmUp), conc)
 	quiesce()
 	start := time.Now()
+	uploadAll(b, c, paths, conc)
+	return time.Since(start)
+}
+
+// warmUp files go first, untimed, in every run: connections are open and
+// the queue database has been written to, as in a running app (a fresh
+// database's first commit allocates and costs several ms).
+const warmUp = 4
+
+func uploadAll(b *testing.B, c *zipline.Client, paths []string, conc int) {
 	work := make(chan string)
 	var wg sync.WaitGroup
 	for range conc {
@@ -203,12 +223,22 @@ func burstDirect(b *testing.B, n, conc int, delay time.Duration) time.Duration {
 	}
 	close(work)
 	wg.Wait()
-	return time.Since(start)
+}
+
+// warm sends warmUp files through e and waits until their links are folded.
+func warm(b *testing.B, e *Engine, f *fixture, events <-chan Event) {
+	var reqs []addReq
+	for _, p := range burstFiles(b, f, filepath.Join(filepath.Dir(f.dir), "warm"), "warm", warmUp) {
+		reqs = append(reqs, addReq{p, AddOptions{Source: SourceUser}})
+	}
+	e.addMany(reqs)
+	waitUploaded(b, events, warmUp)
+	testutil.WaitFor(b, 10*time.Second, "the warm-up links to be folded", func() bool { return !e.st.pendingFolds() })
 }
 
 // burstQueued hands n files to the queue in one batch.
-func burstQueued(b *testing.B, n int, delay time.Duration) time.Duration {
-	q := newFixture(b, ziplinetest.RoleAdmin)
+func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration) time.Duration {
+	q := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
 	defer os.RemoveAll(filepath.Dir(q.dir))
 	defer q.srv.Close() // now, not when the benchmark ends: its files go
 	q.srv.SetDelay("/api/upload", delay)
@@ -223,6 +253,7 @@ func burstQueued(b *testing.B, n int, delay time.Duration) time.Duration {
 	defer e.Close()
 	events, unsubscribe := e.Subscribe()
 	defer unsubscribe()
+	warm(b, e, q, events)
 	quiesce()
 	start := time.Now()
 	for i, r := range e.addMany(reqs) {
@@ -235,8 +266,8 @@ func burstQueued(b *testing.B, n int, delay time.Duration) time.Duration {
 }
 
 // burstWatched renames n prepared files into a watched folder.
-func burstWatched(b *testing.B, n int, delay time.Duration) (watched, unfolded time.Duration) {
-	g := newFixture(b, ziplinetest.RoleAdmin)
+func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration) (watched, unfolded time.Duration) {
+	g := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
 	defer os.RemoveAll(filepath.Dir(g.dir))
 	defer g.srv.Close() // now, not when the benchmark ends: its files go
 	g.srv.SetDelay("/api/upload", delay)
@@ -248,10 +279,15 @@ func burstWatched(b *testing.B, n int, delay time.Duration) (watched, unfolded t
 	defer e.Close()
 	events, unsubscribe := e.Subscribe()
 	defer unsubscribe()
+	warm(b, e, g, events)
 	stopWatching := watching(b, e, AutoConfig{Folders: []WatchFolder{{Path: g.dir}}})
 	defer stopWatching()
 	quiesce()
 	start := time.Now()
+	if os.Getenv("ZT_TRACE") != "" {
+		fmt.Fprintf(os.Stderr, "%s start\n", start.Format("05.000"))
+		defer func() { fmt.Fprintf(os.Stderr, "%s end\n", time.Now().Format("05.000")) }()
+	}
 	for _, p := range paths {
 		if err := os.Rename(p, filepath.Join(g.dir, filepath.Base(p))); err != nil {
 			b.Fatal(err)

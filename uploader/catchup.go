@@ -2,6 +2,8 @@ package uploader
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -101,7 +103,12 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 			return
 		}
 		var again []addReq
-		for i, r := range e.addMany(batch) {
+		t0 := time.Now()
+		rs := e.addMany(batch)
+		if os.Getenv("ZT_TRACE") != "" {
+			fmt.Fprintf(os.Stderr, "%s intake %d files in %v\n", t0.Format("05.000"), len(batch), time.Since(t0))
+		}
+		for i, r := range rs {
 			if r.err != nil {
 				e.log.Error("queue a detected file", "path", batch[i].path, "err", r.err, "will_retry", r.retry)
 			}

@@ -76,7 +76,13 @@ type fixture struct {
 // newFixture starts the fake server. admin users are not rate limited.
 func newFixture(t testing.TB, role ziplinetest.Role) *fixture {
 	t.Helper()
-	srv := ziplinetest.NewServer(ziplinetest.Config{})
+	return newFixtureWith(t, role, ziplinetest.Config{})
+}
+
+// newFixtureWith starts the fake server with cfg.
+func newFixtureWith(t testing.TB, role ziplinetest.Role, cfg ziplinetest.Config) *fixture {
+	t.Helper()
+	srv := ziplinetest.NewServer(cfg)
 	t.Cleanup(srv.Close)
 	srv.AddUser("alice", "password1", role)
 	tok, err := srv.IssueToken("alice")
