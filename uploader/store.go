@@ -47,7 +47,10 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 		wait = 50 * time.Millisecond
 	}
 	path := filepath.Join(stateDir, StoreFile)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
+	// The map is sized for a queue of tens of thousands of items, so a burst
+	// does not remap it (a remap waits for every reader); it is address
+	// space, not memory or disk.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: 32 << 20})
 	if err == nil {
 		// Batch gathers the workers' concurrent commits; a short delay keeps
 		// a single upload from waiting on it.
