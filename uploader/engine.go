@@ -1069,6 +1069,9 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		if sent < total && now.Sub(lastProgress) < 100*time.Millisecond {
 			return
 		}
+		if sent >= total && lastProgress.IsZero() && !chunked {
+			return // sent at once: "uploaded" follows, a progress event says nothing
+		}
 		lastProgress = now
 		e.ev.publish(Event{Type: EventProgress, Item: it.ID, Path: it.Path, Sent: sent, Total: total})
 		if chunked && sent >= total {
