@@ -284,10 +284,6 @@ func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Durati
 	defer stopWatching()
 	quiesce()
 	start := time.Now()
-	if os.Getenv("ZT_TRACE") != "" {
-		fmt.Fprintf(os.Stderr, "%s start\n", start.Format("05.000"))
-		defer func() { fmt.Fprintf(os.Stderr, "%s end\n", time.Now().Format("05.000")) }()
-	}
 	for _, p := range paths {
 		if err := os.Rename(p, filepath.Join(g.dir, filepath.Base(p))); err != nil {
 			b.Fatal(err)

@@ -2,8 +2,6 @@ package uploader
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"sync"
 	"time"
 )
@@ -103,12 +101,7 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 			return
 		}
 		var again []addReq
-		t0 := time.Now()
-		rs := e.addMany(batch)
-		if os.Getenv("ZT_TRACE") != "" {
-			fmt.Fprintf(os.Stderr, "%s intake %d files in %v\n", t0.Format("05.000"), len(batch), time.Since(t0))
-		}
-		for i, r := range rs {
+		for i, r := range e.addMany(batch) {
 			if r.err != nil {
 				e.log.Error("queue a detected file", "path", batch[i].path, "err", r.err, "will_retry", r.retry)
 			}

@@ -117,9 +117,9 @@ type Engine struct {
 	watch    watchState
 
 	mu       sync.Mutex
-	items    map[ItemID]*Item  // every item not in a terminal state
-	order    []ItemID          // their IDs, ascending; may hold finished ones
-	paths    map[string]ItemID // the newest item of each path in items
+	items    map[ItemID]*Item    // every item not in a terminal state
+	order    []ItemID            // their IDs, ascending; may hold finished ones
+	paths    map[string][]ItemID // the items of each path in items (usually one)
 	running  map[ItemID]context.CancelCauseFunc
 	wake     chan struct{}
 	paused   bool // 401: waiting for credentials
@@ -416,13 +416,12 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 // while it waited gets one upload, of its new version, not two.
 func (e *Engine) coalesce(abs string, o AddOptions, now time.Time) (Item, bool, error) {
 	e.mu.Lock()
-	// The newest item of the path (a lookup, not a scan: a burst adds
-	// hundreds of files one at a time).
-	if id, ok := e.paths[abs]; ok {
+	// The path's items (a lookup, not a scan: a burst adds hundreds of
+	// files one at a time); any one still waiting takes the new version.
+	for _, id := range e.paths[abs] {
 		it := e.items[id]
-		if _, busy := e.running[id]; it == nil || busy || it.Path != abs || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
-			e.mu.Unlock()
-			return Item{}, false, nil
+		if _, busy := e.running[id]; it == nil || busy || !(it.State == StateQueued || it.State == StateFailed && it.Retrying) {
+			continue
 		}
 		if it.Size == o.Size && it.ModTime.Equal(o.ModTime) {
 			cp := *it
@@ -688,20 +687,28 @@ func (e *Engine) pickLocked(now time.Time) *Item {
 
 // dropLocked takes a finished item out of the queue in memory.
 func (e *Engine) dropLocked(id ItemID) {
-	if it := e.items[id]; it != nil && e.paths[it.Path] == id {
-		delete(e.paths, it.Path)
+	if it := e.items[id]; it != nil {
+		ids := slices.DeleteFunc(e.paths[it.Path], func(x ItemID) bool { return x == id })
+		if len(ids) == 0 {
+			delete(e.paths, it.Path)
+		} else {
+			e.paths[it.Path] = ids
+		}
 	}
 	delete(e.items, id)
 }
 
 // putLocked adds an item to the queue in memory.
 func (e *Engine) putLocked(it *Item) {
+	if old := e.items[it.ID]; old != nil && old.Path != it.Path {
+		e.dropLocked(it.ID)
+	}
 	e.items[it.ID] = it
 	if e.paths == nil {
-		e.paths = make(map[string]ItemID)
+		e.paths = make(map[string][]ItemID)
 	}
-	if cur, ok := e.paths[it.Path]; !ok || cur < it.ID || e.items[cur] == nil {
-		e.paths[it.Path] = it.ID
+	if !slices.Contains(e.paths[it.Path], it.ID) {
+		e.paths[it.Path] = append(e.paths[it.Path], it.ID)
 	}
 	if n := len(e.order); n == 0 || e.order[n-1] < it.ID {
 		e.order = append(e.order, it.ID) // the usual case: a new item

@@ -352,3 +352,21 @@ func TestLinkLogUnavailable(t *testing.T) {
 	defer st.close()
 	checkDone(t, st, outs, true)
 }
+
+// A new queue takes little disk. (bbolt grows the file with the map: a
+// 32 MiB initial map once made an empty queue.db 16 MiB, on Windows 32.)
+func TestQueueFileSmallOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.close()
+	fi, err := os.Stat(filepath.Join(dir, StoreFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() >= 1<<20 {
+		t.Errorf("an empty queue.db takes %d bytes on disk", fi.Size())
+	}
+}

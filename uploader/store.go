@@ -47,10 +47,7 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 		wait = 50 * time.Millisecond
 	}
 	path := filepath.Join(stateDir, StoreFile)
-	// The map is sized for a queue of tens of thousands of items, so a burst
-	// does not remap it (a remap waits for every reader); it is address
-	// space, not memory or disk.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait, InitialMmapSize: 32 << 20})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: wait})
 	if err == nil {
 		// Batch gathers the workers' concurrent commits; a short delay keeps
 		// a single upload from waiting on it.
