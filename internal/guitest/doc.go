@@ -3,7 +3,8 @@
 // bus with a real gnome-keyring, a fake tray host and notification server
 // from internal/traytest, the X display of scripts/testenv.sh) against
 // the fake Zipline server, and drive it the way a desktop would: through
-// the tray menu, notifications and real windows.
+// the tray menu, notifications, real windows and XDND drags from another
+// X client (xdnd_test.go).
 //
 // The package does not import Fyne; it only runs the binary. Outside
 // scripts/testenv.sh (ZIPLINE_TRAY_REAL_KEYRING unset) the tests skip.
