@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -113,6 +114,7 @@ func runGUI(args []string) int {
 	}
 
 	var ui *app.UI
+	var appQuit atomic.Bool
 	eng, err := uploader.Open(uploader.Config{
 		StateDir:          paths.StateDir,
 		Credentials:       account,
@@ -122,7 +124,7 @@ func runGUI(args []string) int {
 		DeleteAfterUpload: cfg.Watch.DeleteAfterUpload,
 		CopyLinks:         cfg.Links.Copy,
 		LinkFormat:        cfg.Links.Format,
-		Clipboard:         clip{a},
+		Clipboard:         clip{a, &appQuit},
 		OnShow: func() error {
 			fyne.Do(func() {
 				if ui != nil {
@@ -223,6 +225,7 @@ func runGUI(args []string) int {
 		}
 	})
 	a.Run()
+	appQuit.Store(true) // before the engine closes: its last links find no clipboard
 	ui.Stop()
 	return 0
 }
@@ -332,10 +335,30 @@ func setupLog(paths auth.Paths, verbose bool) (string, func()) {
 
 // clip is the engine's clipboard: Fyne's, which the running app owns; on
 // Wayland, where that can fail for a window without focus, wl-copy too.
-type clip struct{ a fyne.App }
+type clip struct {
+	a      fyne.App
+	closed *atomic.Bool // the app's loop has ended: GLFW is gone
+}
 
-func (c clip) SetText(s string) error {
-	fyne.DoAndWait(func() { c.a.Clipboard().SetContent(s) })
+var errAppQuit = errors.New("copy the link: the app has quit")
+
+func (c clip) SetText(s string) (err error) {
+	if c.closed.Load() {
+		return errAppQuit
+	}
+	func() {
+		// The loop can end (GLFW terminated) between the check and the
+		// call; Fyne then runs the call right here and GLFW panics.
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w (%v)", errAppQuit, r)
+			}
+		}()
+		fyne.DoAndWait(func() { c.a.Clipboard().SetContent(s) })
+	}()
+	if err != nil {
+		return err
+	}
 	if os.Getenv("WAYLAND_DISPLAY") != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
