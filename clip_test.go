@@ -15,7 +15,9 @@ import (
 // ended and GLFW is terminated.
 type panickyApp struct{ fyne.App }
 
-func (panickyApp) Clipboard() fyne.Clipboard { panic("NotInitialized: The GLFW library is not initialized") }
+func (panickyApp) Clipboard() fyne.Clipboard {
+	panic("NotInitialized: The GLFW library is not initialized")
+}
 
 // A link that arrives while the app quits is not copied, and the process
 // does not crash.
