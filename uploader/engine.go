@@ -917,12 +917,15 @@ func (c *committer) run(e *Engine) {
 			c.mu.Lock()
 			c.busy += time.Since(t)
 			c.mu.Unlock()
-			e.mu.Lock()
-			e.finishing -= len(batch)
-			e.mu.Unlock()
 			for _, o := range batch { // in the order they finished: the clipboard ends on the last
 				e.announce(o)
+				// Counted until announced, so Status never shows an upload
+				// as neither running nor done.
+				e.mu.Lock()
+				e.finishing--
+				e.mu.Unlock()
 			}
+			e.kick() // room for more
 			if e.st.foldDue() {
 				c.fold(e)
 			}

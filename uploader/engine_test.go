@@ -431,13 +431,16 @@ func TestResumeAfterRestart(t *testing.T) {
 	if err := e.Close(); err != nil {
 		t.Fatal(err)
 	}
-	f.srv.Up()
+	// Still down while the restarted queue is looked at: once the server is
+	// up, an upload can finish before Queue is called.
 	e2 := f.open(t, f.config())
 	r := recordEvents(t, e2)
 	if q := e2.Queue(); len(q) != n {
 		t.Fatalf("after restart the queue has %d items, want %d", len(q), n)
 	}
-	// The first run's back-off was an hour; a restart tries again at once.
+	f.srv.Up()
+	// The first run's back-off was an hour; a restart tries again at once
+	// (here: fails, then backs off by this run's RetryBase, 20 ms).
 	r.wait(t, 10*time.Second, "uploads after restart", func(evs []Event) bool { return len(uploadedPaths(evs)) == n })
 	if got := len(f.srv.Files()); got != n {
 		t.Errorf("server has %d files, want %d", got, n)

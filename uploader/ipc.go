@@ -294,7 +294,9 @@ func (e *Engine) handle(req Request) Response {
 // Status summarises the engine.
 func (e *Engine) Status() Status {
 	e.mu.Lock()
-	s := Status{Paused: e.paused, Running: len(e.running)}
+	// Finished uploads whose links are being recorded are still running
+	// for whoever asks: their links have not been announced.
+	s := Status{Paused: e.paused, Running: len(e.running) + e.finishing}
 	if time.Now().Before(e.gate) {
 		s.Gate = e.gate
 	}
