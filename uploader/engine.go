@@ -1010,9 +1010,6 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		}
 		return e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err))
 	}
-	if !fi.Mode().IsRegular() {
-		return e.skip(it, "not a regular file")
-	}
 	it.Size, it.ModTime = fi.Size(), fi.ModTime()
 	var sum string
 	if data != nil {
@@ -1285,34 +1282,35 @@ var errNotRegular = errors.New("not a regular file")
 // openRegular opens a regular file for reading; anything else (a FIFO put
 // in its place) gives errNotRegular instead of blocking.
 func openRegular(path string) (*os.File, error) {
+	f, _, err := openStat(path)
+	return f, err
+}
+
+// openStat opens a regular file for reading, with its info.
+func openStat(path string) (*os.File, fs.FileInfo, error) {
 	f, err := openRead(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = &os.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	if err != nil {
 		f.Close()
-		if err == nil {
-			err = &os.PathError{Op: "open", Path: path, Err: errNotRegular}
-		}
-		return nil, err
+		return nil, nil, err
 	}
-	return f, nil
+	return f, fi, nil
 }
 
 // readSmall returns a regular file's info, and its bytes if it is small.
 func readSmall(path string) (fs.FileInfo, []byte, error) {
-	f, err := openRead(path)
+	f, fi, err := openStat(path)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	switch {
-	case err != nil:
-		return nil, nil, err
-	case !fi.Mode().IsRegular():
-		return fi, nil, &os.PathError{Op: "read", Path: path, Err: errNotRegular}
-	case fi.Size() > smallFile:
+	if fi.Size() > smallFile {
 		return fi, nil, nil
 	}
 	data, err := readSize(f, fi.Size())

@@ -92,9 +92,7 @@ func TestDragAndDropOntoDropZone(t *testing.T) {
 	}
 
 	// The upload: the server has the same bytes under the file's name.
-	note, err := s.host.WaitNotification(ctx, fromApp(app, func(n traytest.Notification) bool {
-		return n.Summary == "Link copied" || n.Summary == "Uploaded"
-	}))
+	note, err := s.host.WaitNotification(ctx, uploadNote(app))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,11 @@ func fromApp(a *appProc, match func(traytest.Notification) bool) func(traytest.N
 	return func(n traytest.Notification) bool { return n.SenderPID == a.pid() && match(n) }
 }
 
+// uploadNote matches the app's notification of a finished upload.
+func uploadNote(a *appProc) func(traytest.Notification) bool {
+	return fromApp(a, func(n traytest.Notification) bool { return n.Summary == "Link copied" || n.Summary == "Uploaded" })
+}
+
 // iconBytes is the first IconPixmap image of the item, to compare states.
 func iconBytes(ctx context.Context, t *testing.T, it *traytest.Item) []byte {
 	t.Helper()
@@ -182,9 +187,7 @@ func TestTrayFlow(t *testing.T) {
 	// A screenshot in the watched folder is uploaded and announced, its
 	// link is on the clipboard, and the menu lists it.
 	dropImage(t, shots, "first.png", 10)
-	note, err := s.host.WaitNotification(ctx, fromApp(app, func(n traytest.Notification) bool {
-		return n.Summary == "Link copied" || n.Summary == "Uploaded"
-	}))
+	note, err := s.host.WaitNotification(ctx, uploadNote(app))
 	if err != nil {
 		t.Fatal(err)
 	}
