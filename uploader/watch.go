@@ -38,6 +38,14 @@ const (
 	DefaultSettle   = 100 * time.Millisecond
 )
 
+// movedInQuiet is how long a file that arrived complete-looking with its
+// Create waits for a Write that would show it is being written in place.
+// Screenshot tools write under a temporary name (or elsewhere) and rename
+// the finished file in: its Create comes alone. A file written in place
+// sends Writes after its Create, and they are queued before the writer
+// closes it, so a few milliseconds of reading events is enough to see them.
+const movedInQuiet = 5 * time.Millisecond
+
 const (
 	// rootBuffer is the ReadDirectoryChangesW buffer of a watched folder's
 	// root (fsnotify's default, 64 KiB, overflows on bursts); subfolders
@@ -75,7 +83,8 @@ type WatcherConfig struct {
 	Debounce time.Duration
 	// Settle is the time between the two checks that must agree on size and
 	// mtime (default DefaultSettle). A file is reported no sooner than
-	// Debounce+Settle after its last event.
+	// Debounce+Settle after its last event, except one renamed in complete
+	// where the writer check is possible (see movedInQuiet).
 	Settle time.Duration
 	// CatchUp, when set, is asked for each folder as it starts being watched
 	// (at Run, and when SetFolders adds it); files in it modified after the
@@ -348,7 +357,8 @@ type watchPending struct {
 	seen         bool // size/mod hold the previous check
 	size         int64
 	mod          time.Time
-	waits        int // stable but could not be opened
+	waits        int  // stable but could not be opened
+	movedIn      bool // Create of a complete-looking file, no Write yet
 }
 
 type watchRun struct {
@@ -730,6 +740,11 @@ func (r *watchRun) created(path string) {
 		return
 	}
 	if fi.Mode().IsRegular() && Included(path, r.w.include) {
+		if writersDetected && fi.Size() > 0 && r.w.debounce > movedInQuiet {
+			r.touch(path, f.Path, movedInQuiet)
+			r.pending[path].movedIn = true
+			return
+		}
 		r.touch(path, f.Path, r.w.debounce)
 	}
 }
@@ -792,6 +807,7 @@ func (r *watchRun) touch(path, folder string, wait time.Duration) {
 		r.pending[path] = p
 	}
 	p.seen = false
+	p.movedIn = false
 	p.waits = 0
 	delete(r.unreadable, path)
 	r.schedule(p, time.Now().Add(wait))
@@ -861,6 +877,18 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		return
 	}
 	size, mod := fi.Size(), fi.ModTime()
+	if p.movedIn {
+		// No Write came: a file that is not empty and that nobody has
+		// open for writing is complete. Otherwise the gate takes over.
+		p.movedIn = false
+		if size > 0 && openForCheck(p.path) == nil {
+			r.drop(p)
+			r.report(p, size, mod, now)
+			return
+		}
+		r.schedule(p, now.Add(r.w.debounce-movedInQuiet))
+		return
+	}
 	if !p.seen || size != p.size || !mod.Equal(p.mod) {
 		p.seen, p.size, p.mod, p.waits = true, size, mod, 0
 		r.schedule(p, now.Add(r.w.settle))
@@ -881,6 +909,11 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		return
 	}
 	r.drop(p)
+	r.report(p, size, mod, now)
+}
+
+// report hands a settled file on, once per version.
+func (r *watchRun) report(p *watchPending, size int64, mod, now time.Time) {
 	if v, ok := r.reported[p.path]; ok && v.size == size && v.mod.Equal(mod) {
 		return
 	}

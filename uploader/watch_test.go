@@ -225,6 +225,82 @@ func TestWatchMovedInFromElsewhere(t *testing.T) {
 	}
 }
 
+// A file renamed in complete (how GNOME, macOS and Spectacle save) is
+// reported without the gate's quiet time: with an hour of debounce, only
+// that path can report it.
+func TestWatchMovedInSkipsTheWait(t *testing.T) {
+	if !writersDetected {
+		t.Skip("no writer check here: every file waits the gate")
+	}
+	dir, other := t.TempDir(), t.TempDir()
+	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}, Debounce: time.Hour})
+	src := filepath.Join(other, "moved.png")
+	wtWrite(t, src, 3000)
+	moved := filepath.Join(dir, "moved.png")
+	if err := os.Rename(src, moved); err != nil {
+		t.Fatal(err)
+	}
+	tmp, renamed := filepath.Join(dir, ".goutputstream-X1Y2Z3"), filepath.Join(dir, "Screenshot.png")
+	wtWrite(t, tmp, 4000)
+	if err := os.Rename(tmp, renamed); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 5*time.Second, "both files", func() bool { return rec.count(moved) > 0 && rec.count(renamed) > 0 })
+	if got := rec.of(moved); len(got) != 1 || got[0].Size != 3000 || got[0].Folder != dir {
+		t.Errorf("moved file: %+v", got)
+	}
+	if got := rec.of(renamed); len(got) != 1 || got[0].Size != 4000 {
+		t.Errorf("renamed file: %+v", got)
+	}
+}
+
+// A file renamed in while a program still has it open for writing is not
+// complete: it waits until it is closed, and is reported once, whole.
+func TestWatchMovedInStillOpenWaits(t *testing.T) {
+	if !writersDetected {
+		t.Skip("no writer check here")
+	}
+	dir, other := t.TempDir(), t.TempDir()
+	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}})
+	src := filepath.Join(other, "rec.mp4")
+	f, err := os.Create(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	chunk := bytes.Repeat([]byte{'r'}, 10_000)
+	if _, err := f.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(dir, "rec.mp4")
+	if err := os.Rename(src, p); err != nil {
+		t.Fatal(err)
+	}
+	// A sentinel renamed in after it is reported at once, so the open
+	// file has been through the same check by then.
+	s := filepath.Join(other, "sentinel.png")
+	wtWrite(t, s, 10)
+	sp := filepath.Join(dir, "sentinel.png")
+	if err := os.Rename(s, sp); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 5*time.Second, "the sentinel", func() bool { return rec.count(sp) > 0 })
+	if n := rec.count(p); n != 0 {
+		t.Fatalf("reported %d times while still open for writing: %+v", n, rec.of(p))
+	}
+	if _, err := f.Write(chunk); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 10*time.Second, "the closed file", func() bool { return rec.count(p) > 0 })
+	wtSentinel(t, rec, dir)
+	if got := rec.of(p); len(got) != 1 || got[0].Size != 20_000 {
+		t.Fatalf("reports %+v, want one of 20000 bytes", got)
+	}
+}
+
 func TestWatchBurst(t *testing.T) {
 	dir := t.TempDir()
 	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}})
