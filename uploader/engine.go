@@ -744,9 +744,9 @@ func (e *Engine) startLocked(it *Item) {
 	go func() {
 		defer e.wg.Done()
 		for j.ctx != nil {
-			e.work(j.ctx, j.it, j.gen)
+			next := e.work(j.ctx, j.it, j.gen)
 			j.cancel(nil)
-			j = e.nextJob()
+			j = next
 		}
 		e.kick() // the dispatcher decides what comes next
 	}()
@@ -774,6 +774,10 @@ func (e *Engine) claimLocked(it *Item) job {
 func (e *Engine) nextJob() job {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.nextJobLocked()
+}
+
+func (e *Engine) nextJobLocked() job {
 	now := time.Now()
 	if e.closing || e.ctx.Err() != nil || e.paused || now.Before(e.gate) || e.gateSaid || !e.roomLocked() {
 		return job{}
@@ -796,7 +800,9 @@ type outcome struct {
 	file    fs.FileInfo // the file as it was read, for DeleteAfterUpload
 }
 
-func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
+// work runs one upload attempt and returns the worker's next job (zero:
+// none for this worker).
+func (e *Engine) work(ctx context.Context, it Item, gen uint64) job {
 	// "uploading" is not written to disk: after a crash it would go back to
 	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
@@ -804,10 +810,10 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64) {
 	// Every finished upload (reused links too) goes through the committer,
 	// so links are announced, and copied, in the order uploads finished.
 	if out.ev.Type == EventUploaded {
-		e.commit.handOff(e, out)
-		return
+		return e.commit.handOff(e, out)
 	}
 	e.settle(out)
+	return e.nextJob()
 }
 
 // settle records an outcome, then tells everyone. The order matters: a link
@@ -821,6 +827,7 @@ func (e *Engine) settle(o outcome) {
 	delete(e.running, o.it.ID)
 	e.mu.Unlock()
 	e.announce(o)
+	e.kick()
 }
 
 // announce applies a recorded outcome in memory and tells everyone.
@@ -838,7 +845,6 @@ func (e *Engine) announce(o outcome) {
 	if o.ev.Type != "" {
 		e.ev.publish(o.ev)
 	}
-	e.kick()
 }
 
 // committer records finished uploads in the link log in groups (one write
@@ -871,11 +877,15 @@ func (c *committer) start(e *Engine) {
 	go c.run(e)
 }
 
-func (c *committer) handOff(e *Engine, o outcome) {
+// handOff queues a finished upload for the committer and returns the
+// worker's next job. Both under one lock: the dispatcher never sees the
+// worker's slot free in between and starts a second worker for it.
+func (c *committer) handOff(e *Engine, o outcome) job {
 	o.it.Updated = time.Now()
 	e.mu.Lock()
 	delete(e.running, o.it.ID)
 	e.finishing++
+	next := e.nextJobLocked()
 	e.mu.Unlock()
 	c.mu.Lock()
 	c.queue = append(c.queue, o)
@@ -886,6 +896,7 @@ func (c *committer) handOff(e *Engine, o outcome) {
 	}
 	// No kick: the worker takes the next item itself, or kicks when it
 	// cannot.
+	return next
 }
 
 func (c *committer) run(e *Engine) {
@@ -917,15 +928,19 @@ func (c *committer) run(e *Engine) {
 			c.mu.Lock()
 			c.busy += time.Since(t)
 			c.mu.Unlock()
+			free := false
 			for _, o := range batch { // in the order they finished: the clipboard ends on the last
 				e.announce(o)
 				// Counted until announced, so Status never shows an upload
 				// as neither running nor done.
 				e.mu.Lock()
 				e.finishing--
+				free = free || len(e.running) < e.cfg.Concurrency
 				e.mu.Unlock()
 			}
-			e.kick() // room for more
+			if free {
+				e.kick() // a worker may have stopped for want of room
+			}
 			if e.st.foldDue() {
 				c.fold(e)
 			}

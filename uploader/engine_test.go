@@ -494,8 +494,35 @@ func TestSlowSubscriberDoesNotBlock(t *testing.T) {
 		}
 		progress++
 	}
-	if progress > 2*maxBacklog { // one batch in the pump, one backlog
+	if progress > 2*maxBacklog+chanBuffer { // the channel, one batch in the pump, one backlog
 		t.Errorf("slow subscriber got %d progress events; expected drops", progress)
+	}
+}
+
+// Events reach a subscriber in the order published, all of them, whether
+// they go into its channel directly or through the pump after it fell behind.
+func TestSubscriberGetsEventsInOrder(t *testing.T) {
+	var b broker
+	ch, stop := b.subscribe()
+	defer stop()
+	const n = 20_000
+	go func() {
+		for i := range n {
+			b.publish(Event{Type: EventQueued, Item: ItemID(i)})
+		}
+	}()
+	for i := range n {
+		if i%997 == 0 { // fall behind now and then, so the backlog fills
+			time.Sleep(time.Millisecond)
+		}
+		select {
+		case ev := <-ch:
+			if ev.Item != ItemID(i) {
+				t.Fatalf("event %d: got item %d", i, ev.Item)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("event %d never came", i)
+		}
 	}
 }
 

@@ -58,12 +58,18 @@ func (e Event) droppable() bool { return e.Type == EventProgress }
 const maxBacklog = 256
 
 type subscriber struct {
-	ch      chan Event
+	ch      chan Event // buffered: a subscriber keeping up gets events straight
 	mu      sync.Mutex
-	backlog []Event
+	backlog []Event // what did not fit in ch, for the pump to deliver
+	pumping bool    // the pump holds events taken from backlog
 	wake    chan struct{}
 	done    chan struct{}
 }
+
+// chanBuffer is each subscriber's channel buffer. Events go into it
+// directly while it has room and nothing waits in the backlog (one wake-up
+// of the reader, not two: a burst publishes three events a file).
+const chanBuffer = 64
 
 type broker struct {
 	mu   sync.Mutex
@@ -72,9 +78,10 @@ type broker struct {
 
 // subscribe returns a channel of events and a function that ends the
 // subscription and closes the channel. Publishing never blocks: each
-// subscriber has its own buffer, pumped by its own goroutine.
+// subscriber has its own buffer, pumped by its own goroutine when its
+// channel is full.
 func (b *broker) subscribe() (<-chan Event, func()) {
-	s := &subscriber{ch: make(chan Event), wake: make(chan struct{}, 1), done: make(chan struct{})}
+	s := &subscriber{ch: make(chan Event, chanBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
 	b.mu.Lock()
 	if b.subs == nil {
 		b.subs = make(map[*subscriber]struct{})
@@ -101,6 +108,17 @@ func (b *broker) publish(e Event) {
 	defer b.mu.Unlock()
 	for s := range b.subs {
 		s.mu.Lock()
+		if len(s.backlog) == 0 && !s.pumping {
+			// In order: nothing published earlier is still on its way.
+			// The channel is open: it is closed after unsubscribe, which
+			// takes s out of b.subs under b.mu first.
+			select {
+			case s.ch <- e:
+				s.mu.Unlock()
+				continue
+			default:
+			}
+		}
 		if !(e.droppable() && len(s.backlog) >= maxBacklog) {
 			s.backlog = append(s.backlog, e)
 		}
@@ -118,6 +136,7 @@ func (s *subscriber) pump() {
 		s.mu.Lock()
 		batch := s.backlog
 		s.backlog = nil
+		s.pumping = len(batch) > 0
 		s.mu.Unlock()
 		for _, e := range batch {
 			select {
