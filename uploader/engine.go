@@ -393,7 +393,6 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 		}
 		return
 	}
-	var added []*Item
 	e.mu.Lock()
 	for k, n := range fresh {
 		i := idx[k]
@@ -403,12 +402,11 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 		}
 		e.putLocked(n)
 		res[i] = addRes{it: *n, added: true}
-		added = append(added, n)
-	}
-	e.mu.Unlock()
-	for _, n := range added {
+		// Under e.mu: a worker that claims the item at once publishes
+		// "started" only after this.
 		e.ev.publish(Event{Type: EventQueued, Item: n.ID, Path: n.Path, Folder: n.Folder, Total: n.Size})
 	}
+	e.mu.Unlock()
 	e.kick()
 }
 

@@ -139,6 +139,18 @@ func TestBurst500(t *testing.T) {
 	if got := len(f.srv.Files()); got != n {
 		t.Errorf("server has %d files, want %d", got, n)
 	}
+	// Subscribers learn of each file in order: queued before started.
+	queuedAt := map[ItemID]int{}
+	for i, ev := range r.snapshot() {
+		switch ev.Type {
+		case EventQueued:
+			queuedAt[ev.Item] = i
+		case EventStarted:
+			if _, ok := queuedAt[ev.Item]; !ok {
+				t.Errorf("item %d (%s) started before it was queued", ev.Item, filepath.Base(ev.Path))
+			}
+		}
+	}
 }
 
 // Files already in a folder when it is first watched are not uploaded;

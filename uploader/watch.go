@@ -878,13 +878,16 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 	}
 	size, mod := fi.Size(), fi.ModTime()
 	if p.movedIn {
-		// No Write came: a file that is not empty and that nobody has
-		// open for writing is complete. Otherwise the gate takes over.
+		// No Write came: a file that is not empty, that nobody has open
+		// for writing (known, not assumed) and that did not change
+		// meanwhile is complete. Otherwise the gate takes over.
 		p.movedIn = false
-		if size > 0 && openForCheck(p.path) == nil {
-			r.drop(p)
-			r.report(p, size, mod, now)
-			return
+		if size > 0 {
+			if c, err := openForCheck(p.path); err == nil && c.noWriter && c.size == size && c.mod.Equal(mod) {
+				r.drop(p)
+				r.report(p, size, mod, now)
+				return
+			}
 		}
 		r.schedule(p, now.Add(r.w.debounce-movedInQuiet))
 		return
@@ -900,7 +903,8 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		r.drop(p)
 		return
 	}
-	if err := openForCheck(p.path); err != nil {
+	c, err := openForCheck(p.path)
+	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
 			r.drop(p)
 			return
@@ -908,8 +912,21 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		r.retry(p, now, err)
 		return
 	}
+	if c.size != size || !c.mod.Equal(mod) {
+		// Written between the stat and the check: settle again.
+		p.seen, p.size, p.mod, p.waits = true, c.size, c.mod, 0
+		r.schedule(p, now.Add(r.w.settle))
+		return
+	}
 	r.drop(p)
 	r.report(p, size, mod, now)
+}
+
+// checked is what openForCheck saw of a file it opened.
+type checked struct {
+	size     int64
+	mod      time.Time
+	noWriter bool // nobody has it open for writing: known, not assumed
 }
 
 // report hands a settled file on, once per version.

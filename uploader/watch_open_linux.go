@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,10 +22,12 @@ const writersDetected = true
 
 // openForCheck opens path for reading and fails while anyone has it open
 // for writing: a read lease (F_SETLEASE, F_RDLCK) is refused with EAGAIN
-// exactly then. The lease is dropped at once. Where leases are not allowed
-// (not the file's owner, NFS and other file systems without them) the open
-// alone decides. Raw system calls: the watcher checks every file of a burst.
-func openForCheck(path string) error {
+// exactly then. The lease is dropped at once; size and mtime are read while
+// it is held, so they are final unless a writer comes back. Where leases
+// are not allowed (not the file's owner, NFS and other file systems without
+// them) the open alone decides, and noWriter stays false: nobody knows.
+// Raw system calls: the watcher checks every file of a burst.
+func openForCheck(path string) (checked, error) {
 	var fd int
 	var err error
 	for {
@@ -34,21 +37,23 @@ func openForCheck(path string) error {
 		}
 	}
 	if err != nil {
-		return &os.PathError{Op: "open", Path: path, Err: err}
+		return checked{}, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	_, err = unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
-	switch {
-	case err == nil:
-		unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
-		return nil
-	case errors.Is(err, unix.EAGAIN):
-		return fmt.Errorf("open %s: %w", path, errStillWriting)
-	case errors.Is(err, unix.EINVAL): // no lease on this file: is it a file at all?
-		var st syscall.Stat_t
-		if syscall.Fstat(fd, &st) == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
-			return &os.PathError{Op: "open", Path: path, Err: errNotRegular}
-		}
+	_, lerr := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	if errors.Is(lerr, unix.EAGAIN) {
+		return checked{}, fmt.Errorf("open %s: %w", path, errStillWriting)
 	}
-	return nil
+	var st syscall.Stat_t
+	serr := syscall.Fstat(fd, &st)
+	if lerr == nil {
+		unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
+	}
+	if serr != nil {
+		return checked{}, &os.PathError{Op: "fstat", Path: path, Err: serr}
+	}
+	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		return checked{}, &os.PathError{Op: "open", Path: path, Err: errNotRegular}
+	}
+	return checked{size: st.Size, mod: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), noWriter: lerr == nil}, nil
 }

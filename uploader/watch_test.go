@@ -272,22 +272,7 @@ func TestWatchMovedInStillOpenWaits(t *testing.T) {
 	if _, err := f.Write(chunk); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(dir, "rec.mp4")
-	if err := os.Rename(src, p); err != nil {
-		t.Fatal(err)
-	}
-	// A sentinel renamed in after it is reported at once, so the open
-	// file has been through the same check by then.
-	s := filepath.Join(other, "sentinel.png")
-	wtWrite(t, s, 10)
-	sp := filepath.Join(dir, "sentinel.png")
-	if err := os.Rename(s, sp); err != nil {
-		t.Fatal(err)
-	}
-	wtWait(t, 5*time.Second, "the sentinel", func() bool { return rec.count(sp) > 0 })
-	if n := rec.count(p); n != 0 {
-		t.Fatalf("reported %d times while still open for writing: %+v", n, rec.of(p))
-	}
+	p := movedInNotReported(t, rec, src, dir, other)
 	if _, err := f.Write(chunk); err != nil {
 		t.Fatal(err)
 	}
@@ -299,6 +284,29 @@ func TestWatchMovedInStillOpenWaits(t *testing.T) {
 	if got := rec.of(p); len(got) != 1 || got[0].Size != 20_000 {
 		t.Fatalf("reports %+v, want one of 20000 bytes", got)
 	}
+}
+
+// movedInNotReported renames src (still open for writing) into dir, then a
+// sentinel from other, which is reported at once: src has been through the
+// same check by then, and must not have been reported. It returns src's
+// new path.
+func movedInNotReported(t *testing.T, rec *wtRec, src, dir, other string) string {
+	t.Helper()
+	p := filepath.Join(dir, filepath.Base(src))
+	if err := os.Rename(src, p); err != nil {
+		t.Fatal(err)
+	}
+	s := filepath.Join(other, "sentinel.png")
+	wtWrite(t, s, 10)
+	sp := filepath.Join(dir, "sentinel.png")
+	if err := os.Rename(s, sp); err != nil {
+		t.Fatal(err)
+	}
+	wtWait(t, 5*time.Second, "the sentinel", func() bool { return rec.count(sp) > 0 })
+	if n := rec.count(p); n != 0 {
+		t.Fatalf("reported %d times while still open for writing: %+v", n, rec.of(p))
+	}
+	return p
 }
 
 func TestWatchBurst(t *testing.T) {
