@@ -359,7 +359,12 @@ type watchPending struct {
 	mod          time.Time
 	waits        int  // stable but could not be opened
 	movedIn      bool // Create of a complete-looking file, no Write yet
+	races        int  // times it changed between the stat and the check
 }
+
+// maxRaces is how often a file changing between the gate's stat and its
+// writer check sends it back to settle before the stat alone decides.
+const maxRaces = 5
 
 type watchRun struct {
 	w   *Watcher
@@ -912,8 +917,10 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		r.retry(p, now, err)
 		return
 	}
-	if c.size != size || !c.mod.Equal(mod) {
-		// Written between the stat and the check: settle again.
+	if (c.size != size || !c.mod.Equal(mod)) && p.races < maxRaces {
+		// Written between the stat and the check: settle again (a few
+		// times at most, should the two ever disagree for good).
+		p.races++
 		p.seen, p.size, p.mod, p.waits = true, c.size, c.mod, 0
 		r.schedule(p, now.Add(r.w.settle))
 		return
