@@ -813,7 +813,7 @@ func (r *watchRun) touch(path, folder string, wait time.Duration) {
 	}
 	p.seen = false
 	p.movedIn = false
-	p.waits = 0
+	p.waits, p.races = 0, 0
 	delete(r.unreadable, path)
 	r.schedule(p, time.Now().Add(wait))
 }
