@@ -509,11 +509,13 @@ func (e *Engine) Retry(id ItemID) error {
 		it.State, it.Reason, it.Retrying, it.NextAttempt, it.Attempts = StateQueued, "", false, time.Time{}, 0
 		it.Updated = time.Now()
 		cp := *it
+		// Under e.mu, as in enqueue: a worker may claim it from now on, and
+		// must not announce "started" first.
+		e.ev.publish(Event{Type: EventQueued, Item: id, Path: cp.Path, Total: cp.Size})
 		e.mu.Unlock()
 		if err := e.st.putItem(&cp); err != nil {
 			return err
 		}
-		e.ev.publish(Event{Type: EventQueued, Item: id, Path: cp.Path, Total: cp.Size})
 		e.kick()
 		return nil
 	}
@@ -532,8 +534,8 @@ func (e *Engine) Retry(id ItemID) error {
 	}
 	e.mu.Lock()
 	e.putLocked(&old)
-	e.mu.Unlock()
 	e.ev.publish(Event{Type: EventQueued, Item: id, Path: old.Path, Total: old.Size})
+	e.mu.Unlock()
 	e.kick()
 	return nil
 }

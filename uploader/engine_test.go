@@ -13,6 +13,7 @@ import (
 
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 func TestUploadRecordsHistoryAndCopiesLink(t *testing.T) {
@@ -740,5 +741,86 @@ func TestChangedWhileQueuedUploadedOnce(t *testing.T) {
 	c := f.serverCounts()
 	if c[newSum] != 1 || c[oldSum] != 0 {
 		t.Errorf("server has the new version %d times and the old %d times, want 1 and 0", c[newSum], c[oldSum])
+	}
+}
+
+// Subscribers must learn of a retried item as queued before it starts
+// (the invariant enqueue now keeps by publishing under e.mu). Retry marks
+// the item queued in memory, unlocks, writes it to disk and only then
+// publishes "queued": a worker or the dispatcher that runs meanwhile
+// starts (and may finish) it first. The disk write is held here so the
+// window is wide open instead of a few microseconds.
+func TestRetryPublishesQueuedBeforeStart(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.Concurrency = 1
+	cfg.RetryBase, cfg.RetryMax = time.Hour, time.Hour // the back-off never ends by itself
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	f.srv.FailNext(1, ziplinetest.Failure{Path: "/api/upload"}) // 503: retried later
+	p, _ := f.write(t, "shot.png", 2000)
+	it, _, err := e.Add(p, AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "the failure", func(evs []Event) bool { return countType(evs, EventFailed) == 1 })
+	before := len(r.snapshot())
+
+	// Hold the database's write lock: Retry's disk write waits for it.
+	held, release := make(chan struct{}), make(chan struct{})
+	dbDone := make(chan error, 1)
+	go func() {
+		dbDone <- e.st.db.Update(func(*bolt.Tx) error {
+			close(held)
+			<-release
+			return nil
+		})
+	}()
+	<-held
+	released := false
+	unhold := func() {
+		if !released {
+			released = true
+			close(release)
+			if err := <-dbDone; err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	defer unhold()
+
+	retried := make(chan error, 1)
+	go func() { retried <- e.Retry(it.ID) }()
+	// Retry has marked it queued in memory (it is blocked on the disk now).
+	wtWait(t, 5*time.Second, "Retry to mark the item queued", func() bool {
+		cur, ok := e.Item(it.ID)
+		return ok && cur.State == StateQueued && cur.NextAttempt.IsZero()
+	})
+	e.kick() // anything waking the dispatcher (another file, a worker finishing) does this
+
+	// Whichever of "queued" and "uploaded" comes first for the item.
+	var first EventType
+	r.wait(t, 10*time.Second, "queued or uploaded", func(evs []Event) bool {
+		for _, ev := range evs[before:] {
+			if ev.Item == it.ID && (ev.Type == EventQueued || ev.Type == EventUploaded) {
+				first = ev.Type
+				return true
+			}
+		}
+		return false
+	})
+	unhold()
+	if err := <-retried; err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "the upload", func(evs []Event) bool { return countType(evs, EventUploaded) == 1 })
+	if first != EventQueued {
+		var seq []EventType
+		for _, ev := range r.snapshot()[before:] {
+			if ev.Item == it.ID {
+				seq = append(seq, ev.Type)
+			}
+		}
+		t.Fatalf("retried item: %q published before %q; its events: %v", first, EventQueued, seq)
 	}
 }

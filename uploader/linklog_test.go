@@ -370,3 +370,29 @@ func TestQueueFileSmallOnDisk(t *testing.T) {
 		t.Errorf("an empty queue.db takes %d bytes on disk", fi.Size())
 	}
 }
+
+// A waiting item's update (a file that changed while queued) that lands
+// after the item was uploaded and its link folded must not bring the item
+// back as queued: it would be uploaded again after a restart.
+func TestUpdateAfterFoldKeepsItemDone(t *testing.T) {
+	dir := t.TempDir()
+	st, err := openStore(dir, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outs := finishedOutcomes(t, st, 1, "u")
+	waiting := outs[0].it
+	waiting.State, waiting.URL, waiting.Size = StateQueued, "", 4242 // as coalesce saw it
+	if err := st.finishMany(outs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.fold(); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.updateItem(&waiting); err != nil {
+		t.Fatal(err)
+	}
+	st = reopen(t, st, dir)
+	defer st.close()
+	checkDone(t, st, outs, true)
+}

@@ -217,6 +217,12 @@ func (s *store) addItems(its []*Item, force []bool) (prev []*Item, err error) {
 // transaction (a queued file that changed before its upload started).
 func (s *store) updateItem(it *Item) error {
 	return s.update(func(tx *bolt.Tx) error {
+		// The item may have been uploaded (and folded) since the caller
+		// read it: a waiting item's update must not bring it back.
+		var cur Item
+		if v := tx.Bucket(bucketItems).Get(itob(uint64(it.ID))); v != nil && json.Unmarshal(v, &cur) == nil && cur.State.Terminal() {
+			return nil
+		}
 		if err := putJSON(tx.Bucket(bucketItems), itob(uint64(it.ID)), it); err != nil {
 			return err
 		}
