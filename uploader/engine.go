@@ -489,10 +489,13 @@ func (e *Engine) CredentialsChanged() {
 	e.credGen++
 	was := e.paused
 	e.paused = false
+	if was {
+		// Under e.mu: no upload is announced as started before this.
+		e.ev.publish(Event{Type: EventResumed, Reason: "signed in again"})
+	}
 	e.mu.Unlock()
 	if was {
 		e.log.Info("credentials changed; resuming uploads")
-		e.ev.publish(Event{Type: EventResumed, Reason: "signed in again"})
 	}
 	e.kick()
 }
