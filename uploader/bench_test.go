@@ -143,6 +143,28 @@ func quiesce() {
 	runtime.GC()
 }
 
+// profileWindow starts a CPU profile of one timed window when
+// BURST_PROFILE names a folder (the whole-run -cpuprofile also counts the
+// files each run prepares); stop ends it and may be called again. Merge
+// the files with `go tool pprof uploader.test BURST_PROFILE/watched-*`.
+func profileWindow(b *testing.B, run string) (stop func()) {
+	dir := os.Getenv("BURST_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	f, err := os.CreateTemp(dir, run+"-*.pprof")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		b.Fatal(err)
+	}
+	return sync.OnceFunc(func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	})
+}
+
 func median(xs []float64) float64 {
 	s := slices.Clone(xs)
 	slices.Sort(s)
@@ -154,24 +176,29 @@ func median(xs []float64) float64 {
 
 func benchBurst(b *testing.B, delay time.Duration, srv ziplinetest.Config) {
 	const n, conc = 500, 2
-	var direct, queued, watched, qratio, ratio, unfolded []float64
+	var direct, arriving, queued, watched, qratio, ratio, aratio, unfolded []float64
 	for b.Loop() {
-		var d, q, w time.Duration
+		var d, a, q, w time.Duration
 		var uf time.Duration
 		pprof.Do(context.Background(), pprof.Labels("run", "watched"), func(context.Context) { w, uf = burstWatched(b, srv, n, delay) })
 		pprof.Do(context.Background(), pprof.Labels("run", "direct"), func(context.Context) { d = burstDirect(b, srv, n, conc, delay) })
 		pprof.Do(context.Background(), pprof.Labels("run", "queued"), func(context.Context) { q = burstQueued(b, srv, n, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "arriving"), func(context.Context) { a = burstArriving(b, srv, n, conc, delay) })
 		direct, queued, watched = append(direct, d.Seconds()), append(queued, q.Seconds()), append(watched, w.Seconds())
+		arriving = append(arriving, a.Seconds())
 		qratio = append(qratio, q.Seconds()/d.Seconds())
 		ratio = append(ratio, w.Seconds()/d.Seconds())
+		aratio = append(aratio, w.Seconds()/a.Seconds())
 		unfolded = append(unfolded, float64(uf.Milliseconds()))
-		b.Logf("direct %.3f s, queued %.3f s, watched %.3f s", d.Seconds(), q.Seconds(), w.Seconds())
+		b.Logf("direct %.3f s, arriving %.3f s, queued %.3f s, watched %.3f s", d.Seconds(), a.Seconds(), q.Seconds(), w.Seconds())
 	}
 	b.ReportMetric(median(direct), "direct-s")
 	b.ReportMetric(median(queued), "queued-s")
 	b.ReportMetric(median(qratio), "queue-ratio")
 	b.ReportMetric(median(watched), "watched-s")
 	b.ReportMetric(median(ratio), "ratio")
+	b.ReportMetric(median(arriving), "arriving-s")
+	b.ReportMetric(median(aratio), "arrival-ratio")
 	b.ReportMetric(median(unfolded), "unfolded-ms")
 }
 
@@ -220,8 +247,45 @@ func burstDirect(b *testing.B, srv ziplinetest.Config, n, conc int, delay time.D
 	}
 	uploadAll(b, c, burstFiles(b, f, f.dir, "dwarm", warmUp), conc)
 	quiesce()
+	stop := profileWindow(b, "direct")
+	defer stop()
 	start := time.Now()
 	uploadAll(b, c, paths, conc)
+	return time.Since(start)
+}
+
+// burstArriving uploads n files with the client alone as they arrive: each
+// is renamed into the folder, as in burstWatched, and handed at once to
+// conc uploaders, like a script that uploads every file it is told about.
+// The renames run alongside the uploads, as a screenshot tool's would.
+func burstArriving(b *testing.B, srv ziplinetest.Config, n, conc int, delay time.Duration) time.Duration {
+	f := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
+	defer os.RemoveAll(filepath.Dir(f.dir))
+	defer f.srv.Close() // now, not when the benchmark ends: its files go
+	f.srv.SetDelay("/api/upload", delay)
+	paths := burstFiles(b, f, filepath.Join(filepath.Dir(f.dir), "prepared"), "a", n)
+	c, err := f.creds.Client(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	uploadAll(b, c, burstFiles(b, f, f.dir, "awarm", warmUp), conc)
+	quiesce()
+	stop := profileWindow(b, "arriving")
+	defer stop()
+	start := time.Now()
+	arrived := make(chan string, n)
+	go func() {
+		defer close(arrived)
+		for _, p := range paths {
+			np := filepath.Join(f.dir, filepath.Base(p))
+			if err := os.Rename(p, np); err != nil {
+				b.Error(err)
+				return
+			}
+			arrived <- np
+		}
+	}()
+	uploadFrom(b, c, arrived, conc)
 	return time.Since(start)
 }
 
@@ -232,6 +296,18 @@ const warmUp = 4
 
 func uploadAll(b *testing.B, c *zipline.Client, paths []string, conc int) {
 	work := make(chan string)
+	go func() {
+		defer close(work)
+		for _, p := range paths {
+			work <- p
+		}
+	}()
+	uploadFrom(b, c, work, conc)
+}
+
+// uploadFrom uploads what arrives on work with conc uploaders until it is
+// closed.
+func uploadFrom(b *testing.B, c *zipline.Client, work <-chan string, conc int) {
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
@@ -246,10 +322,6 @@ func uploadAll(b *testing.B, c *zipline.Client, paths []string, conc int) {
 			}
 		})
 	}
-	for _, p := range paths {
-		work <- p
-	}
-	close(work)
 	wg.Wait()
 }
 
@@ -283,6 +355,8 @@ func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duratio
 	defer unsubscribe()
 	warm(b, e, q, events)
 	quiesce()
+	stop := profileWindow(b, "queued")
+	defer stop()
 	start := time.Now()
 	for i, r := range e.addMany(reqs) {
 		if r.err != nil || !r.added {
@@ -311,6 +385,8 @@ func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Durati
 	stopWatching := watching(b, e, AutoConfig{Folders: []WatchFolder{{Path: g.dir}}})
 	defer stopWatching()
 	quiesce()
+	stop := profileWindow(b, "watched")
+	defer stop()
 	start := time.Now()
 	for _, p := range paths {
 		if err := os.Rename(p, filepath.Join(g.dir, filepath.Base(p))); err != nil {
@@ -319,6 +395,7 @@ func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Durati
 	}
 	waitUploaded(b, events, n)
 	watched = time.Since(start)
+	stop()
 	// How long the links stay only in the log (a power cut would cost
 	// their records) after the last one: foldIdle plus one bbolt commit.
 	for e.st.pendingFolds() {
