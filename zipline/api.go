@@ -104,6 +104,11 @@ type Upload struct {
 	Size        int64
 	ContentType string // "" detects from the extension, then the content
 	Open        func() (io.ReadCloser, error)
+	// Unchanged, if set, is asked after each part of the content was read
+	// and before it is sent whole: an error (wrapping ErrFileChanged) fails
+	// the upload instead of storing a file rewritten meanwhile. FileUpload
+	// sets it; a file rewritten in place keeps its size, not its mtime.
+	Unchanged func() error
 }
 
 // Progress is told the bytes of the file body sent so far.

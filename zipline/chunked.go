@@ -17,12 +17,24 @@ import (
 // that much of the limit.
 const firstChunkSize = 64 << 10
 
+// firstChunk is the first chunk's size for a file of total bytes: small
+// enough that total plus it stays within maxFileSize (limit, 0 if unknown),
+// so a file just under the limit is not sent whole and then refused.
+func firstChunk(total, chunkSize, limit int64) int64 {
+	n := min(firstChunkSize, chunkSize, total)
+	if limit > 0 && total+n > limit {
+		n = max(1, limit-total)
+	}
+	return n
+}
+
 // ErrUploadFailed: the server took every chunk but failed to assemble the
 // file (status FAILED). Upload it again.
 var ErrUploadFailed = errors.New("the server failed to put the uploaded chunks together; upload the file again")
 
 // chunkState is the continuation protocol of one chunked upload (§3.7).
 type chunkState struct {
+	first      int64  // the first chunk's size, see firstChunk
 	endpoint   string // /api/upload/partial, or /api/upload for generation A
 	identifier string // client-made, replaced by the server's (B, C)
 	token      string // single-use continuation token (D)
@@ -41,8 +53,9 @@ func randomID(n int) string {
 
 // uploadChunked runs the portable algorithm of §3.7. An E1003 on a later
 // chunk (upload expired, token used, server restarted) starts over once.
-func (c *Client) uploadChunked(ctx context.Context, u Upload, chunkSize int64, hdr http.Header, opts UploadOptions, p Progress) (*UploadedFile, error) {
-	st := &chunkState{endpoint: "/api/upload/partial"}
+func (c *Client) uploadChunked(ctx context.Context, u Upload, lim Limits, hdr http.Header, opts UploadOptions, p Progress) (*UploadedFile, error) {
+	chunkSize := lim.ChunkSize
+	st := &chunkState{endpoint: "/api/upload/partial", first: firstChunk(u.Size, chunkSize, lim.MaxFileSize)}
 	for attempt := 0; ; attempt++ {
 		st.identifier, st.token = randomID(8), ""
 		f, restart, err := c.sendChunks(ctx, st, u, chunkSize, hdr, opts, p)
@@ -73,8 +86,8 @@ func (c *Client) sendChunks(ctx context.Context, st *chunkState, u Upload, chunk
 	}
 	defer r.Close()
 	total := u.Size
-	// The first chunk is kept in memory (64 KiB) so it can be re-sent.
-	first := make([]byte, min(firstChunkSize, chunkSize, total))
+	// The first chunk is kept in memory (≤ 64 KiB) so it can be re-sent.
+	first := make([]byte, st.first)
 	if _, err := io.ReadFull(r, first); err != nil {
 		return nil, false, fmt.Errorf("%w (%v)", ErrFileChanged, err)
 	}
@@ -162,7 +175,9 @@ func (c *Client) sendChunk(ctx context.Context, st *chunkState, u Upload, offset
 		}
 	}
 	pt := filePart("blob", "application/octet-stream", n, body)
-	pt.slice = true
+	// The last chunk must end the file: one that grew is reported, as a
+	// single-request upload's is.
+	pt.slice, pt.unchanged = !last, u.Unchanged
 	resp, rbody, err := c.postMultipart(ctx, st.endpoint, h, []part{pt}, tick)
 	if err != nil {
 		return nil, nil, nil, err

@@ -51,6 +51,10 @@ var (
 	ErrNotZipline = errors.New("this is not a Zipline server")
 	// ErrV3: a Zipline v3 server; only v4 is supported.
 	ErrV3 = errors.New("zipline v3 is not supported; upgrade the server to v4")
+	// ErrRedirectedAway: the server sent a request on to another address
+	// (host, port or scheme). It is not followed: a replayed sign-in would
+	// carry the password there, a re-sent upload its file password.
+	ErrRedirectedAway = errors.New("the server redirected to another address; if Zipline is there, use that address as the server")
 	// ErrInsecureHTTP: plain http to a non-loopback host without AllowHTTP.
 	ErrInsecureHTTP = errors.New("plain http to a non-local server would expose the token; use https or allow http explicitly")
 )
@@ -190,7 +194,7 @@ func Retryable(err error) bool {
 		return ae.Is(ErrRateLimited) || ae.Is(ErrServer)
 	}
 	var te *TooLargeError
-	if errors.As(err, &te) || errors.Is(err, ErrInsecureHTTP) || errors.Is(err, ErrNotZipline) || errors.Is(err, ErrV3) || errors.Is(err, ErrTOTPRequired) {
+	if errors.As(err, &te) || errors.Is(err, ErrInsecureHTTP) || errors.Is(err, ErrRedirectedAway) || errors.Is(err, ErrNotZipline) || errors.Is(err, ErrV3) || errors.Is(err, ErrTOTPRequired) {
 		return false
 	}
 	var ne net.Error

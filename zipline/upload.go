@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // ErrFileChanged: the file's size changed while it was being sent (it is
@@ -36,6 +37,16 @@ func FileUpload(path string) (Upload, error) {
 		Name: filepath.Base(path),
 		Size: fi.Size(),
 		Open: func() (io.ReadCloser, error) { return os.Open(path) },
+		Unchanged: func() error {
+			now, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("%w (%v)", ErrFileChanged, err)
+			}
+			if now.Size() != fi.Size() || !now.ModTime().Equal(fi.ModTime()) {
+				return fmt.Errorf("%w (it was written to again)", ErrFileChanged)
+			}
+			return nil
+		},
 	}
 	u.ContentType, err = detectType(u)
 	if err != nil {
@@ -185,6 +196,8 @@ type part struct {
 	open   func() (io.ReadCloser, error)
 	// slice is a chunk of a longer stream: more bytes after size are fine.
 	slice bool
+	// unchanged, if set, is asked once the part's bytes are read.
+	unchanged func() error
 }
 
 func filePart(name, contentType string, size int64, open func() (io.ReadCloser, error)) part {
@@ -263,12 +276,14 @@ func copyPart(w io.Writer, p part, buf []byte, tick func(int64)) error {
 	if pr.n < p.size {
 		return fmt.Errorf("%w (expected %d bytes, read %d)", ErrFileChanged, p.size, pr.n)
 	}
-	var one [1]byte
-	if p.slice {
-		return nil
+	if !p.slice {
+		var one [1]byte
+		if n, _ := r.Read(one[:]); n > 0 {
+			return fmt.Errorf("%w (it grew past %d bytes)", ErrFileChanged, p.size)
+		}
 	}
-	if n, _ := r.Read(one[:]); n > 0 {
-		return fmt.Errorf("%w (it grew past %d bytes)", ErrFileChanged, p.size)
+	if p.unchanged != nil {
+		return p.unchanged()
 	}
 	return nil
 }
@@ -289,22 +304,45 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 	mw := multipart.NewWriter(pw)
 	_ = mw.SetBoundary(boundary)
 	werr := make(chan error, 1)
+	var gaveUp atomic.Bool // no progress once the writer is left behind
+	guarded := func(n int64) {
+		if tick != nil && !gaveUp.Load() {
+			tick(n)
+		}
+	}
 	go func() {
-		err := writeParts(mw, parts, tick)
+		err := writeParts(mw, parts, guarded)
+		werr <- err // first: whoever sees the body fail finds why here
 		pw.CloseWithError(err)
-		werr <- err
 	}()
-	finish := func() error {
+	// finish ends the body and returns the writer's error: waiting for it
+	// after a complete body, otherwise only if it is there. A writer stuck
+	// reading its source (a hung network share) would never come back; it
+	// ends on its own once the read returns, onto the closed pipe.
+	finish := func(wait bool) error {
 		pr.CloseWithError(errBodyDone)
-		err := <-werr
+		var err error
+		if wait {
+			err = <-werr
+		} else {
+			select {
+			case err = <-werr:
+			default:
+				gaveUp.Store(true)
+				return nil
+			}
+		}
 		if errors.Is(err, errBodyDone) || errors.Is(err, io.ErrClosedPipe) {
 			return nil
 		}
 		return err
 	}
+	// On cancel the transport waits for its body read to return before
+	// Do does: end that read, as the writer may be stuck in its source.
+	defer context.AfterFunc(ctx, func() { pr.CloseWithError(context.Cause(ctx)) })()
 	req, err := c.newRequest(ctx, http.MethodPost, path, nil, pr, true)
 	if err != nil {
-		_ = finish()
+		_ = finish(false)
 		return nil, nil, err
 	}
 	for k, v := range hdr {
@@ -320,7 +358,11 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		if werr := finish(); werr != nil {
+		werr := finish(false)
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, nil, cerr // not the closed pipe it caused
+		}
+		if werr != nil {
 			return nil, nil, werr
 		}
 		return nil, nil, err
@@ -331,7 +373,9 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 	}
 	body, rerr := io.ReadAll(io.LimitReader(resp.Body, limit))
 	resp.Body.Close()
-	if werr := finish(); werr != nil && resp.StatusCode < 300 {
+	// A success means the server read the whole body, which ends only
+	// after the writer's last check: its answer is there or nearly.
+	if werr := finish(resp.StatusCode < 300); werr != nil && resp.StatusCode < 300 {
 		return nil, nil, werr
 	}
 	if rerr != nil {
@@ -428,7 +472,7 @@ func (c *Client) Upload(ctx context.Context, u Upload, opts UploadOptions, p Pro
 		return nil, fmt.Errorf("upload %s: %w", u.Name, err)
 	}
 	if lim.ChunksEnabled && lim.ChunkSize > 0 && u.Size >= lim.ChunkMin {
-		f, err := c.uploadChunked(ctx, u, lim.ChunkSize, hdr, opts, p)
+		f, err := c.uploadChunked(ctx, u, lim, hdr, opts, p)
 		if err != nil {
 			return f, fmt.Errorf("upload %s: %w", u.Name, err)
 		}
@@ -480,6 +524,7 @@ func (c *Client) uploadParts(ctx context.Context, us []Upload, hdr http.Header, 
 	var total int64
 	for i, u := range us {
 		parts[i] = filePart(u.Name, u.ContentType, u.Size, u.Open)
+		parts[i].unchanged = u.Unchanged
 		total += u.Size
 	}
 	var sent int64
