@@ -12,7 +12,8 @@ type AutoConfig struct {
 	// Include are the extensions to take (nil: DefaultInclude; empty: all).
 	Include []string
 	// CatchUp uploads files that appeared in a watched folder while nothing
-	// ran: those newer than the folder's last-watched mark. A folder seen
+	// ran: those written or moved in (ctime, where the system has it) after
+	// the folder's last-watched mark. A folder seen
 	// for the first time starts from now, so adding ~/Pictures never uploads
 	// years of old pictures.
 	CatchUp          bool
@@ -65,7 +66,9 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	}
 	e.watch.mu.Lock()
 	e.watch.w, e.watch.folders, e.watch.slack, e.watch.ok = w, folders, slack, true
+	e.watch.run, e.watch.prevSeen = run, map[string]seen{}
 	e.watch.mu.Unlock()
+	e.watch.claim(e, folders)
 	defer func() {
 		e.watch.saveMarks(e)
 		e.watch.mu.Lock()
@@ -171,10 +174,16 @@ func (e *Engine) catchUpSince(folder string, catchUp bool, prevRun, run uint64) 
 		e.log.Warn("read last-watched mark", "folder", folder, "err", err)
 		return time.Time{}, false
 	}
-	seen, seenOK, _ := e.st.counter(seenKey(folder))
-	if err := e.st.setCounter(seenKey(folder), run); err != nil {
-		e.log.Warn("save last-watched mark", "folder", folder, "err", err)
+	e.watch.mu.Lock()
+	prev, claimed := e.watch.prevSeen[folder]
+	e.watch.mu.Unlock()
+	if !claimed {
+		prev.run, prev.ok, _ = e.st.counter(seenKey(folder))
+		if err := e.st.setCounter(seenKey(folder), run); err != nil {
+			e.log.Warn("save last-watched mark", "folder", folder, "err", err)
+		}
 	}
+	seen, seenOK := prev.run, prev.ok
 	// New, or removed and added back (not watched by the previous run).
 	if !ok || seenOK && seen != prevRun && seen != run {
 		if err := e.st.setMark(folder, time.Now()); err != nil {
@@ -209,6 +218,7 @@ func (e *Engine) SetWatchFolders(folders []WatchFolder) error {
 	if w == nil {
 		return nil
 	}
+	e.watch.claim(e, paths)
 	return w.SetFolders(folders)
 }
 

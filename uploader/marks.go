@@ -13,6 +13,37 @@ type watchState struct {
 	folders []string
 	slack   time.Duration
 	ok      bool // marks may be saved (set once the watcher runs)
+	run     uint64
+	// prevSeen is, for each folder this run has, the run that had it
+	// before (see seenKey), read before this run claimed it.
+	prevSeen map[string]seen
+}
+
+type seen struct {
+	run uint64
+	ok  bool
+}
+
+// claim records that this run has the folders — watched or waiting for
+// them to exist: a folder missing for a run never left the settings —
+// keeping what the previous record said for catchUpSince.
+func (ws *watchState) claim(e *Engine, folders []string) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, f := range folders {
+		if _, ok := ws.prevSeen[f]; ok {
+			continue
+		}
+		n, ok, err := e.st.counter(seenKey(f))
+		if err == nil {
+			err = e.st.setCounter(seenKey(f), ws.run)
+		}
+		if err != nil {
+			e.log.Warn("save last-watched mark", "folder", f, "err", err)
+			continue // catchUpSince reads the store itself
+		}
+		ws.prevSeen[f] = seen{n, ok}
+	}
 }
 
 // saveMarks moves each watched folder's mark to now minus the slack.

@@ -425,6 +425,7 @@ func (r *watchRun) reconcile(full bool) {
 	type scan struct {
 		f     *runFolder
 		since time.Time
+		ctime bool // also files whose ctime (a rename in) is newer
 	}
 	var scans []scan
 	var oldParents []string
@@ -452,7 +453,10 @@ func (r *watchRun) reconcile(full bool) {
 		case "":
 			if r.w.catchUp != nil {
 				if since, ok := r.w.catchUp(f.Path); ok {
-					scans = append(scans, scan{f, since})
+					// ctime too: a file moved in while nothing ran keeps
+					// its older mtime (mv, Syncthing, unzip), and would be
+					// uploaded had we been watching.
+					scans = append(scans, scan{f, since, true})
 				}
 			}
 		case FolderWaiting, FolderError:
@@ -460,7 +464,7 @@ func (r *watchRun) reconcile(full bool) {
 			// broken): the files made between its mkdir and our Add. Older
 			// files in a folder that appears (a mounted drive, a restored
 			// backup) were not made while we waited and are left alone.
-			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second)})
+			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second), false})
 		}
 	}
 	if full {
@@ -485,7 +489,7 @@ func (r *watchRun) reconcile(full bool) {
 	}
 	r.publish()
 	for _, s := range scans {
-		r.scan(s.f, s.since, false)
+		r.scan(s.f, s.since, s.ctime)
 	}
 	r.armMaint()
 }

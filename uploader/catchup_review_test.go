@@ -1,0 +1,144 @@
+package uploader
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
+	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+)
+
+// A configured folder that was missing during one run (an unmounted drive,
+// a synced folder not there yet) stays in the settings. Files that arrive in
+// it while nothing runs afterwards must be caught up on the next start, like
+// in any other configured folder.
+func TestCatchUpAfterRunWithFolderMissing(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	dir := filepath.Join(f.dir, "synced")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ac := AutoConfig{Folders: []WatchFolder{{Path: dir}}, CatchUp: true}
+
+	// Run 1: the folder is there and watched (its mark starts now).
+	e1, err := Open(f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := watching(t, e1, ac)
+	stop()
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 2: the folder is missing for the whole run (same settings).
+	away := dir + ".unmounted"
+	if err := os.Rename(dir, away); err != nil {
+		t.Fatal(err)
+	}
+	e2, err := Open(f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e2.Watch(ctx, ac) }()
+	testutil.WaitFor(t, 10*time.Second, "the missing folder to be waited for", func() bool {
+		st := e2.WatcherStatus()
+		return len(st) == 1 && st[0].State == FolderWaiting
+	})
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Watch: %v", err)
+	}
+	if err := e2.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// What the store says now: the run that had the folder missing did not
+	// record that it watched it.
+	if st, err := openStore(f.state, time.Second); err == nil {
+		run, _, _ := st.counter(runKey)
+		seen, _, _ := st.counter(seenKey(dir))
+		m, _, _ := st.mark(dir)
+		st.close()
+		t.Logf("after run 2: last run %d, folder last seen by run %d, mark %s", run, seen, m.Format(time.RFC3339))
+	}
+
+	// Nothing runs: the folder is back, and a screenshot arrives in it.
+	if err := os.Rename(away, dir); err != nil {
+		t.Fatal(err)
+	}
+	shot := filepath.Join(dir, "while-off.png")
+	if err := os.WriteFile(shot, []byte("a capture made while nothing ran"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 3, same settings: the capture must be caught up.
+	e3 := f.open(t, f.config())
+	r := recordEvents(t, e3)
+	watching(t, e3, ac)
+	r.wait(t, 10*time.Second, "catch-up upload of "+shot+
+		" (it arrived while nothing ran in a folder that never left the settings; "+
+		"it is never uploaded because the run in which the folder was missing did not count as watching it, "+
+		"so this run treats it as removed and re-added and starts from now)",
+		func(evs []Event) bool { return uploadedPaths(evs)[shot] == 1 })
+}
+
+// A file moved into a watched folder while nothing runs has arrived while
+// nothing ran, whatever its mtime: Syncthing, `mv`, `cp -p` and unzip keep
+// the original mtime. While watching, such a rename is uploaded (moved-in);
+// after a restart the catch-up must take it too (ctime records the rename,
+// as the overflow rescan already uses).
+func TestCatchUpTakesFileMovedInWithOldMtime(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
+	e1, err := Open(f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := watching(t, e1, ac)
+	stop()
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Nothing runs: a screenshot taken earlier elsewhere is synced in.
+	outside := filepath.Join(t.TempDir(), "phone-shot.png")
+	if err := os.WriteFile(outside, []byte("taken on the phone before the PC went off"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(outside, old, old); err != nil {
+		t.Fatal(err)
+	}
+	moved := filepath.Join(f.dir, "phone-shot.png")
+	if err := os.Rename(outside, moved); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := f.open(t, f.config())
+	r := recordEvents(t, e2)
+	watching(t, e2, ac)
+	// The same kind of move while watching is uploaded.
+	outside2 := filepath.Join(t.TempDir(), "phone-shot-2.png")
+	if err := os.WriteFile(outside2, []byte("another old phone shot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(outside2, old, old); err != nil {
+		t.Fatal(err)
+	}
+	live := filepath.Join(f.dir, "phone-shot-2.png")
+	if err := os.Rename(outside2, live); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 10*time.Second, "upload of "+live+" moved in while watching",
+		func(evs []Event) bool { return uploadedPaths(evs)[live] == 1 })
+	r.wait(t, 5*time.Second, "catch-up upload of "+moved+
+		" (moved into the watched folder while nothing ran, keeping an mtime older than the folder's mark; "+
+		"the catch-up scan compares mtime only, so it is never uploaded)",
+		func(evs []Event) bool { return uploadedPaths(evs)[moved] == 1 })
+}
