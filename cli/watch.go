@@ -131,7 +131,9 @@ func runWatch(ctx context.Context, env *Env, args []string) int {
 	}
 	defer e.Close()
 
-	events, unsubscribe := e.Subscribe()
+	// Every event, also those still queued for a slow reader at Ctrl-C:
+	// the channel ends after Close.
+	events := e.SubscribeAll()
 	var printed sync.WaitGroup
 	printed.Add(1)
 	go func() {
@@ -151,7 +153,6 @@ func runWatch(ctx context.Context, env *Env, args []string) int {
 		OneOff:  len(dirs) > 0,
 	})
 	closeErr := e.Close()
-	unsubscribe()
 	printed.Wait()
 	if err != nil {
 		env.errorf("zipline-tray watch: %v\n", err)

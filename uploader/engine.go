@@ -252,12 +252,20 @@ func (e *Engine) Close() error {
 		e.clip.close()
 	}
 	e.watch.saveMarks(e)
-	return e.st.close()
+	err := e.st.close()
+	e.ev.closeAll()
+	return err
 }
 
 // Subscribe returns the engine's events and a function that ends the
 // subscription. A subscriber that falls behind loses progress events only.
 func (e *Engine) Subscribe() (<-chan Event, func()) { return e.ev.subscribe() }
+
+// SubscribeAll returns every event from now until the engine is closed: the
+// channel is closed after the last one (after Close returns). Progress
+// events may be dropped for a reader that falls behind, no others; read it
+// to the end.
+func (e *Engine) SubscribeAll() <-chan Event { return e.ev.subscribeAll() }
 
 // StateDir is the folder holding the queue.
 func (e *Engine) StateDir() string { return e.cfg.StateDir }

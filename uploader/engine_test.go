@@ -527,6 +527,39 @@ func TestSubscriberGetsEventsInOrder(t *testing.T) {
 	}
 }
 
+// TestSubscribeAllGetsEverythingAfterClose: a reader that has read nothing
+// when the engine closes (`watch --json` piped into a slow consumer at
+// Ctrl-C) still gets every event published before, in order, then the end.
+func TestSubscribeAllGetsEverythingAfterClose(t *testing.T) {
+	var b broker
+	ch := b.subscribeAll()
+	const n = 1000 // far more than the channel holds
+	for i := range n {
+		b.publish(Event{Type: EventQueued, Item: ItemID(i)})
+	}
+	b.closeAll()
+	b.publish(Event{Type: EventQueued, Item: n}) // after the end: not delivered
+	got := 0
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-ch:
+			if !ok {
+				if got != n {
+					t.Fatalf("channel closed after %d of %d events", got, n)
+				}
+				return
+			}
+			if ev.Item != ItemID(got) {
+				t.Fatalf("event %d: got item %d", got, ev.Item)
+			}
+			got++
+		case <-timeout:
+			t.Fatalf("%d of %d events, and the channel was not closed", got, n)
+		}
+	}
+}
+
 func TestLinkFormats(t *testing.T) {
 	page := "https://z.example/u/aB3.png"
 	raw := RawURL(page, "")

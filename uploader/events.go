@@ -64,6 +64,9 @@ type subscriber struct {
 	pumping bool    // the pump holds events taken from backlog
 	wake    chan struct{}
 	done    chan struct{}
+	// drain, for a subscriber that takes every event, is closed when the
+	// engine closes: the pump hands over the rest, then closes ch.
+	drain chan struct{}
 }
 
 // chanBuffer is each subscriber's channel buffer. Events go into it
@@ -81,14 +84,7 @@ type broker struct {
 // subscriber has its own buffer, pumped by its own goroutine when its
 // channel is full.
 func (b *broker) subscribe() (<-chan Event, func()) {
-	s := &subscriber{ch: make(chan Event, chanBuffer), wake: make(chan struct{}, 1), done: make(chan struct{})}
-	b.mu.Lock()
-	if b.subs == nil {
-		b.subs = make(map[*subscriber]struct{})
-	}
-	b.subs[s] = struct{}{}
-	b.mu.Unlock()
-	go s.pump()
+	s := b.add(nil)
 	var once sync.Once
 	return s.ch, func() {
 		once.Do(func() {
@@ -97,6 +93,37 @@ func (b *broker) subscribe() (<-chan Event, func()) {
 			b.mu.Unlock()
 			close(s.done)
 		})
+	}
+}
+
+// subscribeAll returns a channel of every event until closeAll, which
+// closes it once everything published before has been read. The reader
+// must read it to the end.
+func (b *broker) subscribeAll() <-chan Event { return b.add(make(chan struct{})).ch }
+
+// add starts a subscriber (drain: see subscriber.drain).
+func (b *broker) add(drain chan struct{}) *subscriber {
+	s := &subscriber{ch: make(chan Event, chanBuffer), wake: make(chan struct{}, 1), done: make(chan struct{}), drain: drain}
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = make(map[*subscriber]struct{})
+	}
+	b.subs[s] = struct{}{}
+	b.mu.Unlock()
+	go s.pump()
+	return s
+}
+
+// closeAll ends the subscribeAll subscriptions: nothing published later
+// reaches them.
+func (b *broker) closeAll() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		if s.drain != nil {
+			delete(b.subs, s)
+			close(s.drain)
+		}
 	}
 }
 
@@ -151,6 +178,16 @@ func (s *subscriber) pump() {
 		select {
 		case <-s.wake:
 		case <-s.done:
+			return
+		case <-s.drain:
+			// Taken out of the broker: the backlog is complete.
+			s.mu.Lock()
+			batch := s.backlog
+			s.backlog = nil
+			s.mu.Unlock()
+			for _, e := range batch {
+				s.ch <- e
+			}
 			return
 		}
 	}
