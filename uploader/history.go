@@ -34,20 +34,51 @@ func (e *Engine) DeleteHistory(ctx context.Context, id uint64) error {
 	if !ok {
 		return fmt.Errorf("no upload %d in the history", id)
 	}
-	if h.FileID != "" {
-		c, err := e.cfg.Credentials.Client(ctx)
-		if err != nil {
-			return fmt.Errorf("delete %s on the server: %w", h.Name, err)
-		}
-		if h.Server != "" && strings.TrimRight(h.Server, "/") != strings.TrimRight(c.Server(), "/") {
-			return fmt.Errorf("delete %s: it was uploaded to %s, but you are signed in to %s", h.Name, h.Server, c.Server())
-		}
-		if _, err := c.DeleteFile(ctx, h.FileID); err != nil && !errors.Is(err, zipline.ErrNotFound) {
-			return fmt.Errorf("delete %s on the server: %w", h.Name, err)
-		}
+	if err := deleteOnServer(ctx, e.cfg.Credentials, h); err != nil {
+		return err
 	}
 	if err := e.st.deleteHistory(h); err != nil {
 		return fmt.Errorf("delete %s from the history: %w", h.Name, err)
+	}
+	return nil
+}
+
+// deleteOnServer deletes a history entry's file on the server. A file
+// already gone is not an error; another account's file is.
+func deleteOnServer(ctx context.Context, creds Credentials, h HistoryEntry) error {
+	if h.FileID == "" {
+		return nil
+	}
+	c, err := creds.Client(ctx)
+	if err != nil {
+		return fmt.Errorf("delete %s on the server: %w", h.Name, err)
+	}
+	if h.Server != "" && strings.TrimRight(h.Server, "/") != strings.TrimRight(c.Server(), "/") {
+		return fmt.Errorf("delete %s: it was uploaded to %s, but you are signed in to %s", h.Name, h.Server, c.Server())
+	}
+	_, err = c.DeleteFile(ctx, h.FileID)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, zipline.ErrNotFound) {
+		return fmt.Errorf("delete %s on the server: %w", h.Name, err)
+	}
+	// Gone, or another account's (Zipline says 404 to both): the entry is
+	// the only local record of a live link, so it stays unless the link is
+	// gone too.
+	link := h.RawURL
+	if link == "" {
+		link = h.URL
+	}
+	if link == "" {
+		return nil
+	}
+	alive, err := c.LinkAlive(ctx, link)
+	if err != nil {
+		return fmt.Errorf("delete %s: the server does not list it for this account, and its link could not be checked: %w", h.Name, err)
+	}
+	if alive {
+		return fmt.Errorf("delete %s: it is not among this account's files on %s, but its link still works; sign in with the account that uploaded it, or delete it on Zipline's web page", h.Name, c.Server())
 	}
 	return nil
 }
@@ -132,6 +163,9 @@ func doOffline(ctx context.Context, stateDir string, creds Credentials, req Requ
 	if creds == nil {
 		creds = noCredentials{}
 	}
+	if req.Op == OpHistoryDelete {
+		return deleteHistoryOffline(ctx, stateDir, creds, req)
+	}
 	st, err := openStore(stateDir, 50*time.Millisecond)
 	if err != nil {
 		return nil, err
@@ -157,9 +191,61 @@ func doOffline(ctx context.Context, stateDir string, creds Credentials, req Requ
 	}
 	resp := e.handle(req)
 	if !resp.OK {
-		return &resp, errors.New(resp.Error)
+		return &resp, resp.err()
 	}
 	return &resp, nil
+}
+
+// deleteHistoryOffline deletes a history entry while no engine runs. The
+// queue is not held while the server is asked (up to 25 s): an app or
+// `watch` starting meanwhile must find it free. If one took it, the entry
+// goes through it (it asks the server again: the file is gone by then).
+func deleteHistoryOffline(ctx context.Context, stateDir string, creds Credentials, req Request) (*Response, error) {
+	id, err := ParseItemID(req.ID)
+	if err != nil {
+		return nil, fmt.Errorf("history delete: %q is not a history id", req.ID)
+	}
+	st, err := openStore(stateDir, 50*time.Millisecond)
+	if err != nil {
+		return nil, err
+	}
+	h, ok, err := st.historyEntry(uint64(id))
+	st.close()
+	if err != nil {
+		return nil, fmt.Errorf("read upload history: %w", err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("no upload %d in the history", id)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 25*time.Second)
+	err = deleteOnServer(sctx, creds, h)
+	cancel()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		st, err := openStore(stateDir, 50*time.Millisecond)
+		if err == nil {
+			err = st.deleteHistory(h)
+			st.close()
+			if err != nil {
+				return nil, fmt.Errorf("delete %s from the history: %w", h.Name, err)
+			}
+			return &Response{OK: true}, nil
+		}
+		if !errors.Is(err, ErrOwned) {
+			return nil, err
+		}
+		resp, err := Call(ctx, stateDir, req)
+		if !errors.Is(err, ErrNotRunning) {
+			return resp, err
+		}
+		select { // held by a short-lived command: try again
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%s was deleted on the server, but its history entry could not be removed: %w", h.Name, ErrOwned)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 type noCredentials struct{}

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/zipline-tray/zipline-tray/zipline"
 )
 
 // SocketFile is the control socket of the process that owns the queue.
@@ -50,8 +52,11 @@ type Request struct {
 // Response is the owner's one JSON line answer. Error is set when the
 // request failed; it is written for people.
 type Response struct {
-	OK      bool           `json:"ok"`
-	Error   string         `json:"error,omitempty"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+	// SignIn is set with Error when the server rejected the credentials,
+	// so the asking process can say "sign in again" (and exit with 3).
+	SignIn  bool           `json:"sign_in,omitempty"`
 	PID     int            `json:"pid,omitempty"`
 	Items   []Item         `json:"items,omitempty"`
 	History []HistoryEntry `json:"history,omitempty"`
@@ -111,9 +116,27 @@ func Call(ctx context.Context, stateDir string, req Request) (*Response, error) 
 		return nil, fmt.Errorf("read the running zipline-tray's answer: %w", err)
 	}
 	if !resp.OK {
-		return &resp, errors.New(resp.Error)
+		return &resp, resp.err()
 	}
 	return &resp, nil
+}
+
+// remoteError is a failure reported by the owner, with its kind kept.
+type remoteError struct {
+	msg  string
+	kind error
+}
+
+func (e *remoteError) Error() string { return e.msg }
+func (e *remoteError) Unwrap() error { return e.kind }
+
+// err is the failure a Response reports, matching zipline.ErrUnauthorized
+// with errors.Is when the server rejected the credentials.
+func (r *Response) err() error {
+	if r.SignIn {
+		return &remoteError{r.Error, zipline.ErrUnauthorized}
+	}
+	return errors.New(r.Error)
 }
 
 // Notify sends a request that needs no answer beyond OK, e.g.
@@ -191,7 +214,9 @@ func (s *ipcServer) close() {
 	_ = os.Remove(s.path)
 }
 
-func errResp(err error) Response { return Response{Error: err.Error()} }
+func errResp(err error) Response {
+	return Response{Error: err.Error(), SignIn: errors.Is(err, zipline.ErrUnauthorized)}
+}
 
 // handle answers one control request.
 func (e *Engine) handle(req Request) Response {
