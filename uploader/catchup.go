@@ -2,6 +2,7 @@ package uploader
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 )
@@ -157,6 +158,13 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 			<-intakeDone
 			if ctx.Err() != nil {
 				return nil
+			}
+			if errors.As(err, new(notStarted)) {
+				// Nothing was watched: the marks stay where the last run
+				// left them, so the next start still catches up.
+				e.watch.mu.Lock()
+				e.watch.ok = false
+				e.watch.mu.Unlock()
 			}
 			return err
 		case <-tick.C:

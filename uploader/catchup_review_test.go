@@ -4,8 +4,12 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
@@ -141,4 +145,33 @@ func TestCatchUpTakesFileMovedInWithOldMtime(t *testing.T) {
 		" (moved into the watched folder while nothing ran, keeping an mtime older than the folder's mark; "+
 		"the catch-up scan compares mtime only, so it is never uploaded)",
 		func(evs []Event) bool { return uploadedPaths(evs)[moved] == 1 })
+}
+
+// When the watcher cannot start at all (no inotify instances left), the
+// folders' marks must stay put: had they moved to "now", the files that
+// arrived while nothing ran would never be caught up once it starts again.
+func TestWatchThatCannotStartKeepsMarks(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	e := f.open(t, f.config())
+	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
+	stop := watching(t, e, ac) // a known folder, with a mark
+	stop()
+	// As if the last run ended an hour ago (setMark only moves forward).
+	old := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	err := e.st.update(func(tx *bolt.Tx) error {
+		data, _ := old.MarshalText()
+		return tx.Bucket(bucketMarks).Put([]byte(f.dir), data)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	newFSWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
+	t.Cleanup(func() { newFSWatcher = fsnotify.NewWatcher })
+	if err := e.Watch(context.Background(), ac); err == nil {
+		t.Fatal("Watch started without a folder watcher")
+	}
+	m, ok, err := e.st.mark(f.dir)
+	if err != nil || !ok || !m.Equal(old) {
+		t.Errorf("mark after a watch that could not start = %v (%v, %v), want %v", m, ok, err, old)
+	}
 }

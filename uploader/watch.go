@@ -225,6 +225,15 @@ func cleanFolderPath(p string) (string, error) {
 	return abs, nil
 }
 
+// newFSWatcher is fsnotify.NewWatcher; tests make it fail (as when the
+// system's inotify instances are used up).
+var newFSWatcher = fsnotify.NewWatcher
+
+// notStarted is Run's error when it could not start watching at all.
+type notStarted struct{ error }
+
+func (e notStarted) Unwrap() error { return e.error }
+
 // Run watches until ctx is done, calling ready once for each settled version
 // of a file (a later, different size or mtime is reported again). ready is
 // called from a single goroutine, one call at a time; it may block without
@@ -248,9 +257,9 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 		w.mu.Unlock()
 	}()
 
-	fw, err := fsnotify.NewWatcher()
+	fw, err := newFSWatcher()
 	if err != nil {
-		return fmt.Errorf("start folder watcher: %w", explainWatchErr(err))
+		return notStarted{fmt.Errorf("start folder watcher: %w", explainWatchErr(err))}
 	}
 	out := newWatchOutbox()
 	r := &watchRun{
