@@ -91,8 +91,12 @@ func Call(ctx context.Context, stateDir string, req Request) (*Response, error) 
 		ctx, cancel = context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
 	}
+	path := socketPath(stateDir)
+	if err := checkSocketOwner(path); err != nil {
+		return nil, fmt.Errorf("reach the running zipline-tray: %w", err)
+	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", socketPath(stateDir))
+	conn, err := d.DialContext(ctx, "unix", path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
 			return nil, ErrNotRunning
@@ -189,6 +193,12 @@ func listenIPC(stateDir string, e *Engine) (*ipcServer, error) {
 			conn, err := ln.Accept()
 			if err != nil {
 				return
+			}
+			// Only this user (or root): the socket is 0600 only once
+			// chmod ran after listen, and a temp-folder one is shared.
+			if uid, ok := peerUID(conn); ok && uid != os.Getuid() && uid != 0 {
+				conn.Close()
+				continue
 			}
 			s.wg.Add(1)
 			go func() {
