@@ -81,11 +81,11 @@ func control(ctx context.Context, env *Env, c Command, req uploader.Request) (*u
 		}
 		creds = newEngineCreds(env, cfg)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	wait := 3 * time.Second
 	if req.Op == uploader.OpHistoryDelete {
-		cancel()
-		ctx, cancel = context.WithTimeout(context.Background(), 30*time.Second)
+		wait = 30 * time.Second // it asks the server
 	}
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	resp, err := uploader.Do(ctx, paths.StateDir, creds, req)
 	if err != nil {
