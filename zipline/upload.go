@@ -17,7 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // ErrFileChanged: the file's size changed while it was being sent (it is
@@ -304,9 +303,14 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 	mw := multipart.NewWriter(pw)
 	_ = mw.SetBoundary(boundary)
 	werr := make(chan error, 1)
-	var gaveUp atomic.Bool // no progress once the writer is left behind
+	// No progress once the writer is left behind, and none still running
+	// when Upload returns: the caller's callback state is its own again.
+	var tickMu sync.Mutex
+	gaveUp := false
 	guarded := func(n int64) {
-		if tick != nil && !gaveUp.Load() {
+		tickMu.Lock()
+		defer tickMu.Unlock()
+		if tick != nil && !gaveUp {
 			tick(n)
 		}
 	}
@@ -328,7 +332,9 @@ func (c *Client) postMultipart(ctx context.Context, path string, hdr http.Header
 			select {
 			case err = <-werr:
 			default:
-				gaveUp.Store(true)
+				tickMu.Lock()
+				gaveUp = true
+				tickMu.Unlock()
 				return nil
 			}
 		}
