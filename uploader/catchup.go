@@ -2,7 +2,6 @@ package uploader
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 )
@@ -13,8 +12,8 @@ type AutoConfig struct {
 	// Include are the extensions to take (nil: DefaultInclude; empty: all).
 	Include []string
 	// CatchUp uploads files that appeared in a watched folder while nothing
-	// ran: those written or moved in (ctime, where the system has it) after
-	// the folder's last-watched mark. A folder seen
+	// ran: those modified after the folder's last-watched mark (a file
+	// moved in with an older mtime is not: see Watch). A folder seen
 	// for the first time starts from now, so adding ~/Pictures never uploads
 	// years of old pictures.
 	CatchUp          bool
@@ -36,6 +35,10 @@ const markSlack = time.Minute
 // Watch watches the folders and queues every finished file they receive,
 // first catching up on files that arrived while nothing ran (the watcher
 // scans each folder once its watch is in place, so nothing falls between).
+// The catch-up goes by mtime: a file moved in while nothing ran with an
+// older mtime (mv, unzip, Syncthing) is not taken, because telling it from
+// an old picture whose inode changed (chmod, a hard-link backup) would take
+// ctime, and old pictures must never be uploaded by surprise.
 // It returns nil when ctx ends, or an error if the watcher cannot start.
 func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	slack := markSlack + ac.Debounce + ac.Settle
@@ -61,15 +64,24 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	w, err := NewWatcher(WatcherConfig{
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
 		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
+		// Only a watcher that started has the folders: one that could not
+		// (no inotify instances left) claims none and moves no mark, so
+		// the next start still catches up, and treats the folders as
+		// the previous successful run left them.
+		started: func() {
+			e.watch.mu.Lock()
+			e.watch.ok = true
+			e.watch.mu.Unlock()
+			e.watch.claim(e, folders)
+		},
 	})
 	if err != nil {
 		return err
 	}
 	e.watch.mu.Lock()
-	e.watch.w, e.watch.folders, e.watch.slack, e.watch.ok = w, folders, slack, true
+	e.watch.w, e.watch.folders, e.watch.slack = w, folders, slack
 	e.watch.run, e.watch.prevSeen = run, map[string]seen{}
 	e.watch.mu.Unlock()
-	e.watch.claim(e, folders)
 	defer func() {
 		e.watch.saveMarks(e)
 		e.watch.mu.Lock()
@@ -158,13 +170,6 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 			<-intakeDone
 			if ctx.Err() != nil {
 				return nil
-			}
-			if errors.As(err, new(notStarted)) {
-				// Nothing was watched: the marks stay where the last run
-				// left them, so the next start still catches up.
-				e.watch.mu.Lock()
-				e.watch.ok = false
-				e.watch.mu.Unlock()
 			}
 			return err
 		case <-tick.C:

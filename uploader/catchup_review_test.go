@@ -92,61 +92,6 @@ func TestCatchUpAfterRunWithFolderMissing(t *testing.T) {
 		func(evs []Event) bool { return uploadedPaths(evs)[shot] == 1 })
 }
 
-// A file moved into a watched folder while nothing runs has arrived while
-// nothing ran, whatever its mtime: Syncthing, `mv`, `cp -p` and unzip keep
-// the original mtime. While watching, such a rename is uploaded (moved-in);
-// after a restart the catch-up must take it too (ctime records the rename,
-// as the overflow rescan already uses).
-func TestCatchUpTakesFileMovedInWithOldMtime(t *testing.T) {
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
-	e1, err := Open(f.config())
-	if err != nil {
-		t.Fatal(err)
-	}
-	stop := watching(t, e1, ac)
-	stop()
-	if err := e1.Close(); err != nil {
-		t.Fatal(err)
-	}
-
-	// Nothing runs: a screenshot taken earlier elsewhere is synced in.
-	outside := filepath.Join(t.TempDir(), "phone-shot.png")
-	if err := os.WriteFile(outside, []byte("taken on the phone before the PC went off"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	old := time.Now().Add(-2 * time.Hour)
-	if err := os.Chtimes(outside, old, old); err != nil {
-		t.Fatal(err)
-	}
-	moved := filepath.Join(f.dir, "phone-shot.png")
-	if err := os.Rename(outside, moved); err != nil {
-		t.Fatal(err)
-	}
-
-	e2 := f.open(t, f.config())
-	r := recordEvents(t, e2)
-	watching(t, e2, ac)
-	// The same kind of move while watching is uploaded.
-	outside2 := filepath.Join(t.TempDir(), "phone-shot-2.png")
-	if err := os.WriteFile(outside2, []byte("another old phone shot"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chtimes(outside2, old, old); err != nil {
-		t.Fatal(err)
-	}
-	live := filepath.Join(f.dir, "phone-shot-2.png")
-	if err := os.Rename(outside2, live); err != nil {
-		t.Fatal(err)
-	}
-	r.wait(t, 10*time.Second, "upload of "+live+" moved in while watching",
-		func(evs []Event) bool { return uploadedPaths(evs)[live] == 1 })
-	r.wait(t, 5*time.Second, "catch-up upload of "+moved+
-		" (moved into the watched folder while nothing ran, keeping an mtime older than the folder's mark; "+
-		"the catch-up scan compares mtime only, so it is never uploaded)",
-		func(evs []Event) bool { return uploadedPaths(evs)[moved] == 1 })
-}
-
 // When the watcher cannot start at all (no inotify instances left), the
 // folders' marks must stay put: had they moved to "now", the files that
 // arrived while nothing ran would never be caught up once it starts again.

@@ -92,6 +92,8 @@ type WatcherConfig struct {
 	// leaves no gap between catch-up and watching. ok false: no catch-up.
 	CatchUp func(folder string) (since time.Time, ok bool)
 	Logger  *slog.Logger
+	// started is called once Run watches (before any CatchUp question).
+	started func()
 }
 
 // Detected is a file that settled in a watched folder.
@@ -120,6 +122,7 @@ type Watcher struct {
 	debounce time.Duration
 	settle   time.Duration
 	catchUp  func(string) (time.Time, bool)
+	started  func()
 
 	retry time.Duration // retryEvery, shorter in tests
 
@@ -145,6 +148,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		debounce: cfg.Debounce,
 		settle:   cfg.Settle,
 		catchUp:  cfg.CatchUp,
+		started:  cfg.started,
 		retry:    retryEvery,
 		changed:  make(chan struct{}, 1),
 	}
@@ -229,11 +233,6 @@ func cleanFolderPath(p string) (string, error) {
 // system's inotify instances are used up).
 var newFSWatcher = fsnotify.NewWatcher
 
-// notStarted is Run's error when it could not start watching at all.
-type notStarted struct{ error }
-
-func (e notStarted) Unwrap() error { return e.error }
-
 // Run watches until ctx is done, calling ready once for each settled version
 // of a file (a later, different size or mtime is reported again). ready is
 // called from a single goroutine, one call at a time; it may block without
@@ -259,7 +258,10 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 
 	fw, err := newFSWatcher()
 	if err != nil {
-		return notStarted{fmt.Errorf("start folder watcher: %w", explainWatchErr(err))}
+		return fmt.Errorf("start folder watcher: %w", explainWatchErr(err))
+	}
+	if w.started != nil {
+		w.started()
 	}
 	out := newWatchOutbox()
 	r := &watchRun{
@@ -434,7 +436,6 @@ func (r *watchRun) reconcile(full bool) {
 	type scan struct {
 		f     *runFolder
 		since time.Time
-		ctime bool // also files whose ctime (a rename in) is newer
 	}
 	var scans []scan
 	var oldParents []string
@@ -462,10 +463,9 @@ func (r *watchRun) reconcile(full bool) {
 		case "":
 			if r.w.catchUp != nil {
 				if since, ok := r.w.catchUp(f.Path); ok {
-					// ctime too: a file moved in while nothing ran keeps
-					// its older mtime (mv, Syncthing, unzip), and would be
-					// uploaded had we been watching.
-					scans = append(scans, scan{f, since, true})
+					// mtime only: a ctime also moves for a chmod or a
+					// hard link, and old pictures must not go up then.
+					scans = append(scans, scan{f, since})
 				}
 			}
 		case FolderWaiting, FolderError:
@@ -473,7 +473,7 @@ func (r *watchRun) reconcile(full bool) {
 			// broken): the files made between its mkdir and our Add. Older
 			// files in a folder that appears (a mounted drive, a restored
 			// backup) were not made while we waited and are left alone.
-			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second), false})
+			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second)})
 		}
 	}
 	if full {
@@ -498,7 +498,7 @@ func (r *watchRun) reconcile(full bool) {
 	}
 	r.publish()
 	for _, s := range scans {
-		r.scan(s.f, s.since, s.ctime)
+		r.scan(s.f, s.since, false)
 	}
 	r.armMaint()
 }
