@@ -81,6 +81,7 @@ type Uploaded struct {
 	DeletesAt string                // the server's deletesAt, if it said
 	Time      time.Time
 	SHA256    string // of the content sent, hex; "" if unknown
+	User      string // the uploading account's id; "" if unknown
 }
 
 // NewEnv is the environment of this process.

@@ -121,7 +121,7 @@ func (r HistoryRecorder) RecordUpload(ctx context.Context, u Uploaded) error {
 	}
 	h := uploader.HistoryEntry{
 		Name: filepath.Base(u.Path), Path: abs, URL: u.URL, FileID: u.FileID, Size: u.Size,
-		Server: u.Server, Time: u.Time, Deletes: u.DeletesAt,
+		Server: u.Server, Time: u.Time, Deletes: u.DeletesAt, User: u.User,
 	}
 	if u.Name != "" {
 		h.RawURL = uploader.RawURL(u.URL, u.Name)

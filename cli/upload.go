@@ -555,6 +555,7 @@ func (env *Env) uploadOne(ctx context.Context, sess *session, i int, path, label
 		}
 		u := Uploaded{Path: abs, URL: f.URL, FileID: f.ID, Name: f.Name, Server: sess.server, Size: up.Size,
 			Options: opts, DeletesAt: f.DeletesAt, Time: time.Now(), SHA256: contentSum()}
+		u.User, _ = sess.client.UserID(ctx)
 		if rerr := env.record(ctx, u); rerr != nil {
 			bar.printf(env.Stderr, "%s: uploaded, but not added to the history: %v\n", label, rerr)
 		}

@@ -1157,6 +1157,7 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
 		Name: filepath.Base(it.Path), URL: f.URL, RawURL: raw, FileID: f.ID, Server: c.Server(),
 		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: sum, Item: it.ID, Options: key, Deletes: f.DeletesAt,
 	}
+	h.User, _ = c.UserID(ctx) // asked once per sign-in; unknown is fine
 	ev.Type, ev.URL, ev.RawURL, ev.FileID = EventUploaded, f.URL, raw, f.ID
 	ev.Link = link(set.LinkFormat, f.URL, raw, filepath.Base(it.Path))
 	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true, file: fi}

@@ -106,6 +106,9 @@ type HistoryEntry struct {
 	Reused  bool      `json:"reused,omitempty"`
 	Options string    `json:"options,omitempty"` // options key, see optionsKey
 	Deletes string    `json:"deletes_at,omitempty"`
+	// User is the id of the Zipline account that uploaded it, when known:
+	// Zipline answers 404 both for a deleted file and another account's.
+	User string `json:"user,omitempty"`
 }
 
 // record is what prevents double uploads: the same content with the same

@@ -165,6 +165,20 @@ func (s *Session) Logout(ctx context.Context) error {
 	return nil
 }
 
+// UserID is the id of the token's user, asked once per Client.
+func (c *Client) UserID(ctx context.Context) (string, error) {
+	c.me.mu.Lock()
+	defer c.me.mu.Unlock()
+	if c.me.id == "" {
+		u, err := c.User(ctx)
+		if err != nil {
+			return "", err
+		}
+		c.me.id = u.ID
+	}
+	return c.me.id, nil
+}
+
 // User returns the token's user (GET /api/user).
 func (c *Client) User(ctx context.Context) (*User, error) {
 	var raw map[string]json.RawMessage

@@ -25,6 +25,13 @@ type Client struct {
 	hc     *http.Client
 	token  string
 	shared *shared
+	me     *userID // this token's user, once asked
+}
+
+// userID caches UserID's answer.
+type userID struct {
+	mu sync.Mutex
+	id string
 }
 
 // shared is the state copies made by WithToken have in common.
@@ -88,7 +95,7 @@ func NewClient(o Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
 	}
-	c := &Client{opts: o, base: u, token: o.Token, shared: &shared{}}
+	c := &Client{opts: o, base: u, token: o.Token, shared: &shared{}, me: &userID{}}
 	c.hc = &http.Client{Transport: tr, CheckRedirect: c.checkRedirect}
 	return c, nil
 }
@@ -101,6 +108,7 @@ func (c *Client) WithToken(token string) *Client {
 	cp := *c
 	cp.token = token
 	cp.opts.Token = token
+	cp.me = &userID{}
 	return &cp
 }
 

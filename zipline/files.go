@@ -99,30 +99,6 @@ func (c *Client) DeleteFile(ctx context.Context, idOrName string) (*File, error)
 	return &f, nil
 }
 
-// LinkAlive reports whether a file's link still answers, asked without
-// credentials: the API answers 404 both for a file that is gone and for one
-// of another account, the link only for the first. Anything but a 404 (a
-// password page, 401/403) counts as there.
-func (c *Client) LinkAlive(ctx context.Context, link string) (bool, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, link, nil)
-	if err != nil {
-		return false, fmt.Errorf("check %s: %w", link, err)
-	}
-	req.Header.Set("Range", "bytes=0-0") // not the whole file
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return false, fmt.Errorf("check %s: %w", link, err)
-	}
-	resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return false, nil
-	case resp.StatusCode < 500:
-		return true, nil
-	}
-	return false, fmt.Errorf("check %s: %s", link, resp.Status)
-}
-
 // Folders lists the user's folders.
 func (c *Client) Folders(ctx context.Context) ([]Folder, error) {
 	var out []Folder
