@@ -104,6 +104,11 @@ func Call(ctx context.Context, stateDir string, req Request) (*Response, error) 
 		return nil, fmt.Errorf("reach the running zipline-tray: %w", err)
 	}
 	defer conn.Close()
+	// Whoever listens must be this user too: between the owner check and
+	// the dial, another could have put a socket in the shared temp folder.
+	if uid, ok := peerUID(conn); ok && uid != os.Getuid() {
+		return nil, fmt.Errorf("reach the running zipline-tray: %s is served by another user; remove it, or ask who made it", path)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		conn.SetDeadline(dl)
 	}

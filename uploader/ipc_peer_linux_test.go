@@ -123,3 +123,55 @@ func TestCallRefusesAnotherUsersSocket(t *testing.T) {
 	default:
 	}
 }
+
+// The owner check of the socket file comes before the dial; what answers
+// the dial is checked too (another user may have put a socket there in
+// between): here a socket file of ours, listened on by another user.
+func TestCallRefusesAnotherUsersListener(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: the listener must belong to another user")
+	}
+	state := t.TempDir()
+	sock := socketPath(state)
+	for d := state; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o777); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ln net.Listener
+	var err error
+	asUser(t, 65534, func() { ln, err = net.Listen("unix", sock) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	if err := os.Chown(sock, 0, 0); err != nil { // the file looks like ours
+		t.Fatal(err)
+	}
+	got := make(chan string, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		line, _ := bufio.NewReader(c).ReadString('\n')
+		got <- line
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	_, err = Call(ctx, state, Request{Op: OpAdd, Paths: []string{"/home/someone/secret.png"}})
+	if err == nil || !strings.Contains(err.Error(), "another user") {
+		t.Errorf("Call answered by another user's listener = %v, want a refusal", err)
+	}
+	// The connection is closed by now: the listener reads what it was told.
+	select {
+	case line := <-got:
+		if strings.Contains(line, "secret.png") {
+			t.Errorf("the other user's listener was told %q", line)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the connection to the other user's listener was left open")
+	}
+}
