@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/zipline-tray/zipline-tray/auth"
@@ -19,6 +21,19 @@ type AuthAccount struct {
 
 	mu           sync.Mutex
 	server, user string
+
+	// The last client, kept while the sign-in and the connection settings
+	// stay the same: its connections are reused, and the account id is
+	// asked once (zipline.Client.UserID), not once per upload.
+	cmu    sync.Mutex
+	client *zipline.Client
+	key    clientKey
+}
+
+// clientKey is what a client is made of.
+type clientKey struct {
+	server, token, caFile, headers string
+	allowHTTP                      bool
 }
 
 // NewAuthAccount reads the saved account from the settings file at
@@ -59,7 +74,21 @@ func (a *AuthAccount) Client(ctx context.Context) (*zipline.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return auth.NewClient(creds, cfg)
+	key := clientKey{server: creds.Server, token: creds.Token, caFile: cfg.CAFile, allowHTTP: cfg.AllowHTTP}
+	for _, k := range slices.Sorted(maps.Keys(cfg.Headers)) {
+		key.headers += k + ":" + cfg.Headers[k] + "\n"
+	}
+	a.cmu.Lock()
+	defer a.cmu.Unlock()
+	if a.client != nil && a.key == key {
+		return a.client, nil
+	}
+	c, err := auth.NewClient(creds, cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.client, a.key = c, key
+	return c, nil
 }
 
 // Check implements Account.

@@ -2,6 +2,7 @@ package uploader
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 )
@@ -57,20 +58,23 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	run := prevRun
 	if !ac.OneOff {
 		run++
-		if err := e.st.setCounter(runKey, run); err != nil {
-			return err
-		}
 	}
 	w, err := NewWatcher(WatcherConfig{
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
 		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
-		// Only a watcher that started has the folders: one that could not
-		// (no inotify instances left) claims none and moves no mark, so
-		// the next start still catches up, and treats the folders as
-		// the previous successful run left them.
+		// Only a watcher that started counts as a run and has the folders:
+		// one that could not (no inotify instances left) counts no run,
+		// claims no folder and moves no mark, so the next start catches
+		// up as if it had never been tried.
 		started: func() {
+			if run != prevRun {
+				if err := e.st.setCounter(runKey, run); err != nil {
+					e.log.Warn("save last-watched mark", "err", err)
+				}
+			}
 			e.watch.mu.Lock()
 			e.watch.ok = true
+			folders := e.watch.folders
 			e.watch.mu.Unlock()
 			e.watch.claim(e, folders)
 		},
@@ -224,14 +228,26 @@ func (e *Engine) SetWatchFolders(folders []WatchFolder) error {
 	}
 	e.watch.mu.Lock()
 	w, _ := e.watch.w.(*Watcher)
+	var removed []string
 	if w != nil {
+		for _, old := range e.watch.folders {
+			if !slices.Contains(paths, old) {
+				removed = append(removed, old)
+			}
+		}
 		e.watch.folders = paths
 	}
+	started := e.watch.ok
 	e.watch.mu.Unlock()
 	if w == nil {
 		return nil
 	}
-	e.watch.claim(e, paths)
+	// A folder taken out is no longer this run's: added back, now or at a
+	// later start, it starts from then, like a new one.
+	e.watch.release(e, removed)
+	if started { // else the started hook claims the list
+		e.watch.claim(e, paths)
+	}
 	return w.SetFolders(folders)
 }
 

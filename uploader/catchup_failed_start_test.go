@@ -1,14 +1,11 @@
 package uploader
 
 import (
-	"context"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
-	"github.com/fsnotify/fsnotify"
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
@@ -53,12 +50,7 @@ func TestFailedStartClaimsRemovedFolder(t *testing.T) {
 	}
 
 	// Run 3: Downloads is added back, but the watcher cannot start.
-	newFSWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
-	err := e.Watch(context.Background(), both)
-	newFSWatcher = fsnotify.NewWatcher
-	if err == nil {
-		t.Fatal("Watch started without a folder watcher")
-	}
+	watchCannotStart(t, e, both)
 
 	// Run 4: it starts.
 	r := recordEvents(t, e)

@@ -110,13 +110,20 @@ func TestWatchThatCannotStartKeepsMarks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	newFSWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
-	t.Cleanup(func() { newFSWatcher = fsnotify.NewWatcher })
-	if err := e.Watch(context.Background(), ac); err == nil {
-		t.Fatal("Watch started without a folder watcher")
-	}
+	watchCannotStart(t, e, ac)
 	m, ok, err := e.st.mark(f.dir)
 	if err != nil || !ok || !m.Equal(old) {
 		t.Errorf("mark after a watch that could not start = %v (%v, %v), want %v", m, ok, err, old)
+	}
+}
+
+// watchCannotStart runs e.Watch with a folder watcher that cannot start, as
+// when the system's inotify instances are used up.
+func watchCannotStart(t *testing.T, e *Engine, ac AutoConfig) {
+	t.Helper()
+	newFSWatcher = func() (*fsnotify.Watcher, error) { return nil, syscall.EMFILE }
+	defer func() { newFSWatcher = fsnotify.NewWatcher }()
+	if err := e.Watch(context.Background(), ac); err == nil {
+		t.Fatal("Watch started without a folder watcher")
 	}
 }

@@ -61,7 +61,11 @@ func deleteOnServer(ctx context.Context, creds Credentials, h HistoryEntry) erro
 	// not go for the second. (Entries from before User was kept, and from
 	// an account that could not be asked, take the 404 as gone.)
 	if h.User != "" {
-		if me, err := c.UserID(ctx); err == nil && me != h.User {
+		me, err := c.UserID(ctx)
+		if err != nil {
+			return fmt.Errorf("delete %s: cannot tell which account is signed in: %w", h.Name, err)
+		}
+		if me != h.User {
 			return fmt.Errorf("delete %s: another account on %s uploaded it; sign in with that account to delete it", h.Name, c.Server())
 		}
 	}

@@ -46,6 +46,19 @@ func (ws *watchState) claim(e *Engine, folders []string) {
 	}
 }
 
+// release records that this run no longer has the folders (taken out of
+// the settings): a later claim, in this run or the next, finds them new.
+func (ws *watchState) release(e *Engine, folders []string) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	for _, f := range folders {
+		delete(ws.prevSeen, f)
+		if err := e.st.setCounter(seenKey(f), 0); err != nil { // runs count from 1
+			e.log.Warn("save last-watched mark", "folder", f, "err", err)
+		}
+	}
+}
+
 // saveMarks moves each watched folder's mark to now minus the slack.
 func (ws *watchState) saveMarks(e *Engine) {
 	ws.mu.Lock()
