@@ -111,7 +111,9 @@ type Upload struct {
 	Unchanged func() error
 }
 
-// Progress is told the bytes of the file body sent so far.
+// Progress is told the bytes of the file body sent so far, from another
+// goroutine, and never after Upload has returned: Upload waits for a call
+// in progress, so it must not block for long (nor wait for Upload).
 type Progress func(sent, total int64)
 
 // UploadedFile is one entry of an upload reply.
