@@ -825,9 +825,16 @@ func TestRetryPublishesQueuedBeforeStart(t *testing.T) {
 	retried := make(chan error, 1)
 	go func() { retried <- e.Retry(it.ID) }()
 	// Retry has marked it queued in memory (it is blocked on the disk now).
+	// Watched through the events only: e.Item falls back to the store once
+	// the item is uploaded and dropped from memory, and the store waits
+	// behind a fold that waits for the write lock held above.
 	wtWait(t, 5*time.Second, "Retry to mark the item queued", func() bool {
-		cur, ok := e.Item(it.ID)
-		return ok && cur.State == StateQueued && cur.NextAttempt.IsZero()
+		for _, ev := range r.snapshot()[before:] {
+			if ev.Item == it.ID && (ev.Type == EventQueued || ev.Type == EventStarted || ev.Type == EventUploaded) {
+				return true
+			}
+		}
+		return false
 	})
 	e.kick() // anything waking the dispatcher (another file, a worker finishing) does this
 
