@@ -9,10 +9,9 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // A configured folder that was missing during one run (an unmounted drive,
@@ -125,5 +124,231 @@ func watchCannotStart(t *testing.T, e *Engine, ac AutoConfig) {
 	defer func() { newFSWatcher = fsnotify.NewWatcher }()
 	if err := e.Watch(context.Background(), ac); err == nil {
 		t.Fatal("Watch started without a folder watcher")
+	}
+}
+
+// A folder taken out of the watch list and later added back starts from
+// now: what was put in it meanwhile is not uploaded (catchUpSince: "removed
+// and added back (not watched by the previous run)"). If the run that adds
+// it back cannot start its watcher (no inotify instances left), Watch has
+// already claimed the folder for that run, and the failed start leaves the
+// claim: the next start takes the folder for one the previous run watched
+// and catches up on everything put in it while it was not watched.
+func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
+	for _, d := range []string{shots, downloads} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true}
+	onlyShots := AutoConfig{Folders: []WatchFolder{{Path: shots}}, CatchUp: true}
+	e := f.open(t, f.config())
+
+	watching(t, e, both)()      // run 1: both folders
+	watching(t, e, onlyShots)() // run 2: the user took Downloads out
+
+	// Inode times come from a coarse clock: let it pass run 2.
+	ended := time.Now()
+	probe := filepath.Join(t.TempDir(), "probe")
+	testutil.WaitFor(t, 5*time.Second, "the file system clock to pass run 2", func() bool {
+		if err := os.WriteFile(probe, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(probe)
+		c, ok := changeTime(fi)
+		return err == nil && ok && c.After(ended)
+	})
+	// While Downloads is not watched, something private lands in it.
+	private := filepath.Join(downloads, "bank-statement.png")
+	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 3: Downloads is added back, but the watcher cannot start.
+	watchCannotStart(t, e, both)
+
+	// Run 4: it starts.
+	r := recordEvents(t, e)
+	watching(t, e, both)
+	sentinel := filepath.Join(shots, "new-shot.png")
+	if err := os.WriteFile(sentinel, []byte("a new screenshot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
+	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+		t.Errorf("%s, put in Downloads while Downloads was not in the watch list, was uploaded when Downloads was added back "+
+			"(the start that re-added it failed; its claim stayed, so the folder counted as watched by the previous run)", private)
+	}
+}
+
+// Old pictures that were in a folder before it was first watched are never
+// uploaded ("adding ~/Pictures never uploads years of old pictures"), and
+// while watching, an attribute change alone is not a new version
+// (TestWatchNewVersionReportedAgain). The ctime catch-up breaks that:
+// anything that changes only an old file's inode while nothing runs — a
+// hard-link backup (rsnapshot, cp -al), chmod/chown -R, a macOS xattr set by
+// opening it in Preview — makes the next start upload it to the public
+// host, though it was neither written nor moved in.
+func TestCatchUpSkipsOldFileWhoseInodeChanged(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
+	years := time.Now().AddDate(-3, 0, 0)
+	oldFile := func(name string) string {
+		p := filepath.Join(f.dir, name)
+		if err := os.WriteFile(p, []byte("a private picture from "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(p, years, years); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	linked, chmodded, control := oldFile("linked.png"), oldFile("chmodded.png"), oldFile("control.png")
+
+	// Run 1: the folder is added; its old pictures stay where they are.
+	e1, err := Open(f.config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := watching(t, e1, ac)
+	stop()
+	if err := e1.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Inode times come from a coarse clock: go on once it is past the end
+	// of run 1 (the folder's mark is when run 1 first saw it).
+	ended := time.Now()
+	probe := filepath.Join(t.TempDir(), "probe")
+	testutil.WaitFor(t, 5*time.Second, "the file system clock to pass the end of run 1", func() bool {
+		if err := os.WriteFile(probe, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(probe)
+		c, ok := changeTime(fi)
+		return err == nil && ok && c.After(ended)
+	})
+	// While nothing runs: a nightly hard-link backup, a chmod.
+	backup := t.TempDir()
+	if err := os.Link(linked, filepath.Join(backup, "linked.png")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(chmodded, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	e2 := f.open(t, f.config())
+	r := recordEvents(t, e2)
+	watching(t, e2, ac)
+	sentinel, _ := f.write(t, "new-shot.png", 300)
+	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
+	// Queued before the sentinel (scanned at start, no settle wait): wait
+	// until nothing is left in the queue.
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e2.Queue()) == 0 })
+	got := uploadedPaths(r.snapshot())
+	if got[control] != 0 {
+		t.Fatalf("setup: the untouched old file was uploaded too (%v)", got)
+	}
+	for _, p := range []string{linked, chmodded} {
+		if got[p] != 0 {
+			t.Errorf("%s (mtime %s, in the folder before it was ever watched, content unchanged) was uploaded by the catch-up "+
+				"after only its inode changed while nothing ran (hard link / chmod): the ctime catch-up takes it for a file moved in",
+				filepath.Base(p), years.Format("2006-01-02"))
+		}
+	}
+}
+
+// A watcher that cannot start (no inotify instances left) must leave the
+// next start able to catch up ("the next start still catches up, and treats
+// the folders as the previous successful run left them"). The failed run
+// still takes a run number but claims nothing, so on the next start the
+// folder's last run (1) is not the previous run (2): it is taken for a
+// folder removed and added back, its mark jumps to now, and the screenshot
+// made while nothing ran is never uploaded.
+func TestFailedStartThenCatchUp(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
+	e := f.open(t, f.config())
+
+	watching(t, e, ac)() // run 1: the folder is known, with a mark
+
+	// Nothing runs; a screenshot arrives (mtime set explicitly to now, so
+	// it is after the mark whatever the file system clock's grain).
+	shot := filepath.Join(f.dir, "while-off.png")
+	if err := os.WriteFile(shot, []byte("a capture made while nothing ran"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(shot, now, now); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 2: the watcher cannot start.
+	watchCannotStart(t, e, ac)
+
+	// Run 3: it starts, same settings; the screenshot must be caught up.
+	r := recordEvents(t, e)
+	watching(t, e, ac)
+	r.wait(t, 15*time.Second, "catch-up upload of "+shot+" after a start that failed", func(evs []Event) bool {
+		return uploadedPaths(evs)[shot] == 1
+	})
+}
+
+// A folder taken out in the settings while the tray runs (SetWatchFolders)
+// and added back at a later start must start from now, like one removed
+// while nothing ran: catchUpSince treats a folder "not watched by the
+// previous run" as removed and re-added. But the run that dropped it had
+// claimed it at its start and nothing takes the claim back, so the next
+// start takes Downloads for a folder the previous run watched and catches
+// up from its old mark: everything put in it while it was out of the
+// list (a bank statement) goes to the public file host.
+func TestFolderRemovedMidRunStartsFreshWhenAddedBack(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
+	for _, d := range []string{shots, downloads} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	both := AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true}
+	e := f.open(t, f.config())
+	watching(t, e, both)() // run 1: both folders known
+
+	// Run 2: the user takes Downloads out in the settings, then quits.
+	stop := watching(t, e, both)
+	if err := e.SetWatchFolders([]WatchFolder{{Path: shots}}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "only shots watched", func() bool {
+		st := e.WatcherStatus()
+		return len(st) == 1 && st[0].Path == shots && st[0].State == FolderWatching
+	})
+	stop()
+
+	// Downloads is out of the list: something private lands in it.
+	private := filepath.Join(downloads, "bank-statement.png")
+	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := os.Chtimes(private, now, now); err != nil {
+		t.Fatal(err)
+	}
+
+	// Run 3: Downloads is added back.
+	r := recordEvents(t, e)
+	watching(t, e, both)
+	sentinel := filepath.Join(shots, "new-shot.png")
+	if err := os.WriteFile(sentinel, []byte("a new screenshot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
+	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+		t.Errorf("%s, put in Downloads while it was out of the watch list, was uploaded when Downloads was added back "+
+			"(the run that removed it had claimed it at its start; the claim stayed)", private)
 	}
 }

@@ -23,12 +23,7 @@ func TestHistoryDeleteOtherAccountWhenAccountUnknown(t *testing.T) {
 		t.Fatalf("setup: the history entry has no uploader: %+v", h)
 	}
 
-	f.srv.AddUser("bob", "password2", ziplinetest.RoleUser)
-	tok, err := f.srv.IssueToken("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.creds.setToken(tok)
+	f.signInAsAnother(t, "bob")
 
 	// One failed answer, to the account question only (the next request
 	// under /api/user is the DELETE, which goes through).
@@ -36,7 +31,7 @@ func TestHistoryDeleteOtherAccountWhenAccountUnknown(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = e.DeleteHistory(ctx, h.ID)
+	err := e.DeleteHistory(ctx, h.ID)
 	still := fileOnServer(f, h.FileID)
 	hist, _ := e.History(0)
 	if still && len(hist) == 0 {

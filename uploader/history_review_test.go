@@ -33,6 +33,18 @@ func uploadOneForHistory(t *testing.T, f *fixture, e *Engine, name string) Histo
 	return h[0]
 }
 
+// signInAsAnother signs the fixture's credentials in as a new user of the
+// same server: the user's other account.
+func (f *fixture) signInAsAnother(t *testing.T, name string) {
+	t.Helper()
+	f.srv.AddUser(name, "password-"+name, ziplinetest.RoleUser)
+	tok, err := f.srv.IssueToken(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.creds.setToken(tok)
+}
+
 func fileOnServer(f *fixture, fileID string) bool {
 	for _, file := range f.srv.Files() {
 		if file.ID == fileID {
@@ -52,16 +64,11 @@ func TestHistoryDeleteOtherAccountKeepsEntry(t *testing.T) {
 	h := uploadOneForHistory(t, f, e, "alice.png")
 
 	// The user signs in to their other account on the same server.
-	f.srv.AddUser("bob", "password2", ziplinetest.RoleUser)
-	tok, err := f.srv.IssueToken("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.creds.setToken(tok)
+	f.signInAsAnother(t, "bob")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = e.DeleteHistory(ctx, h.ID)
+	err := e.DeleteHistory(ctx, h.ID)
 	still := fileOnServer(f, h.FileID)
 	hist, _ := e.History(0)
 	if err == nil && still {

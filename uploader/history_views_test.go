@@ -22,12 +22,7 @@ func TestHistoryDeleteSpendsNoView(t *testing.T) {
 	e := f.open(t, cfg)
 	h := uploadOneForHistory(t, f, e, "once.png")
 
-	f.srv.AddUser("bob", "password2", ziplinetest.RoleUser)
-	tok, err := f.srv.IssueToken("bob")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.creds.setToken(tok)
+	f.signInAsAnother(t, "bob")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	derr := e.DeleteHistory(ctx, h.ID)
