@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"sync"
 
@@ -30,10 +31,11 @@ type AuthAccount struct {
 	key    clientKey
 }
 
-// clientKey is what a client is made of.
+// clientKey is what a client is made of. The CA file counts by its
+// contents: a renewed certificate saved under the same name must be seen.
 type clientKey struct {
-	server, token, caFile, headers string
-	allowHTTP                      bool
+	server, token, caFile, caPEM, headers string
+	allowHTTP                             bool
 }
 
 // NewAuthAccount reads the saved account from the settings file at
@@ -75,6 +77,10 @@ func (a *AuthAccount) Client(ctx context.Context) (*zipline.Client, error) {
 		return nil, err
 	}
 	key := clientKey{server: creds.Server, token: creds.Token, caFile: cfg.CAFile, allowHTTP: cfg.AllowHTTP}
+	if cfg.CAFile != "" {
+		pem, _ := os.ReadFile(cfg.CAFile) // unreadable: NewClient says why
+		key.caPEM = string(pem)
+	}
 	for _, k := range slices.Sorted(maps.Keys(cfg.Headers)) {
 		key.headers += k + ":" + cfg.Headers[k] + "\n"
 	}

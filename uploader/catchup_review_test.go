@@ -352,3 +352,64 @@ func TestFolderRemovedMidRunStartsFreshWhenAddedBack(t *testing.T) {
 			"(the run that removed it had claimed it at its start; the claim stayed)", private)
 	}
 }
+
+// release writes seen=0 ("runs count from 1"), but the first run ever has
+// prevRun 0: a folder taken out in the settings during the first run and
+// added back later in that same run reads seen 0 == prevRun, so it is taken
+// for a folder the previous run watched and is caught up from its old mark.
+// What was put in it while it was out of the list is uploaded.
+func TestFolderRemovedAndReAddedInFirstRunStartsFresh(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
+	for _, d := range []string{shots, downloads} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e := f.open(t, f.config())
+	r := recordEvents(t, e)
+	// The very first run (no run recorded yet).
+	watching(t, e, AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true})
+
+	// The user takes Downloads out.
+	if err := e.SetWatchFolders([]WatchFolder{{Path: shots}}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "only shots watched", func() bool {
+		st := e.WatcherStatus()
+		return len(st) == 1 && st[0].Path == shots && st[0].State == FolderWatching
+	})
+	// Out of the list: something private lands in it.
+	private := filepath.Join(downloads, "bank-statement.png")
+	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now()
+	if err := os.Chtimes(private, later, later); err != nil {
+		t.Fatal(err)
+	}
+	// Added back in the same run: it must start from now.
+	if err := e.SetWatchFolders([]WatchFolder{{Path: shots}, {Path: downloads}}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "both watched", func() bool {
+		st := e.WatcherStatus()
+		n := 0
+		for _, s := range st {
+			if s.State == FolderWatching {
+				n++
+			}
+		}
+		return n == 2
+	})
+	sentinel := filepath.Join(downloads, "new-download.png")
+	if err := os.WriteFile(sentinel, []byte("a new file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 15*time.Second, "upload of a new file", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
+	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+		t.Errorf("%s, put in Downloads while it was out of the watch list, was uploaded when Downloads was added back "+
+			"in the first run (release wrote seen 0, which equals prevRun 0 of a first run)", private)
+	}
+}

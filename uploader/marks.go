@@ -1,6 +1,7 @@
 package uploader
 
 import (
+	"math"
 	"sync"
 	"time"
 )
@@ -46,6 +47,10 @@ func (ws *watchState) claim(e *Engine, folders []string) {
 	}
 }
 
+// released is the seen record of a folder taken out of the settings: no
+// run has that number (a first run's previous run is 0).
+const released = math.MaxUint64
+
 // release records that this run no longer has the folders (taken out of
 // the settings): a later claim, in this run or the next, finds them new.
 func (ws *watchState) release(e *Engine, folders []string) {
@@ -53,7 +58,7 @@ func (ws *watchState) release(e *Engine, folders []string) {
 	defer ws.mu.Unlock()
 	for _, f := range folders {
 		delete(ws.prevSeen, f)
-		if err := e.st.setCounter(seenKey(f), 0); err != nil { // runs count from 1
+		if err := e.st.setCounter(seenKey(f), released); err != nil {
 			e.log.Warn("save last-watched mark", "folder", f, "err", err)
 		}
 	}
