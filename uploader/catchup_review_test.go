@@ -136,12 +136,7 @@ func watchCannotStart(t *testing.T, e *Engine, ac AutoConfig) {
 // and catches up on everything put in it while it was not watched.
 func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
-	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
-	for _, d := range []string{shots, downloads} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shots, downloads := shotsAndDownloads(t, f)
 	both := AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true}
 	onlyShots := AutoConfig{Folders: []WatchFolder{{Path: shots}}, CatchUp: true}
 	e := f.open(t, f.config())
@@ -161,10 +156,7 @@ func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
 		return err == nil && ok && c.After(ended)
 	})
 	// While Downloads is not watched, something private lands in it.
-	private := filepath.Join(downloads, "bank-statement.png")
-	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	private := writePrivate(t, downloads)
 
 	// Run 3: Downloads is added back, but the watcher cannot start.
 	watchCannotStart(t, e, both)
@@ -172,13 +164,7 @@ func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
 	// Run 4: it starts.
 	r := recordEvents(t, e)
 	watching(t, e, both)
-	sentinel := filepath.Join(shots, "new-shot.png")
-	if err := os.WriteFile(sentinel, []byte("a new screenshot"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
-	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+	if uploadedBeforeNext(t, e, r, filepath.Join(shots, "new-shot.png"), private) {
 		t.Errorf("%s, put in Downloads while Downloads was not in the watch list, was uploaded when Downloads was added back "+
 			"(the start that re-added it failed; its claim stayed, so the folder counted as watched by the previous run)", private)
 	}
@@ -187,11 +173,11 @@ func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
 // Old pictures that were in a folder before it was first watched are never
 // uploaded ("adding ~/Pictures never uploads years of old pictures"), and
 // while watching, an attribute change alone is not a new version
-// (TestWatchNewVersionReportedAgain). The ctime catch-up breaks that:
+// (TestWatchNewVersionReportedAgain). So a catch-up by ctime is wrong:
 // anything that changes only an old file's inode while nothing runs — a
 // hard-link backup (rsnapshot, cp -al), chmod/chown -R, a macOS xattr set by
-// opening it in Preview — makes the next start upload it to the public
-// host, though it was neither written nor moved in.
+// opening it in Preview — would make the next start upload it to the
+// public host, though it was neither written nor moved in.
 func TestCatchUpSkipsOldFileWhoseInodeChanged(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
 	ac := AutoConfig{Folders: []WatchFolder{{Path: f.dir}}, CatchUp: true}
@@ -307,32 +293,18 @@ func TestFailedStartThenCatchUp(t *testing.T) {
 // list (a bank statement) goes to the public file host.
 func TestFolderRemovedMidRunStartsFreshWhenAddedBack(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
-	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
-	for _, d := range []string{shots, downloads} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shots, downloads := shotsAndDownloads(t, f)
 	both := AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true}
 	e := f.open(t, f.config())
 	watching(t, e, both)() // run 1: both folders known
 
 	// Run 2: the user takes Downloads out in the settings, then quits.
 	stop := watching(t, e, both)
-	if err := e.SetWatchFolders([]WatchFolder{{Path: shots}}); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "only shots watched", func() bool {
-		st := e.WatcherStatus()
-		return len(st) == 1 && st[0].Path == shots && st[0].State == FolderWatching
-	})
+	takeOutAllBut(t, e, shots)
 	stop()
 
 	// Downloads is out of the list: something private lands in it.
-	private := filepath.Join(downloads, "bank-statement.png")
-	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	private := writePrivate(t, downloads)
 	now := time.Now()
 	if err := os.Chtimes(private, now, now); err != nil {
 		t.Fatal(err)
@@ -341,49 +313,28 @@ func TestFolderRemovedMidRunStartsFreshWhenAddedBack(t *testing.T) {
 	// Run 3: Downloads is added back.
 	r := recordEvents(t, e)
 	watching(t, e, both)
-	sentinel := filepath.Join(shots, "new-shot.png")
-	if err := os.WriteFile(sentinel, []byte("a new screenshot"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
-	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+	if uploadedBeforeNext(t, e, r, filepath.Join(shots, "new-shot.png"), private) {
 		t.Errorf("%s, put in Downloads while it was out of the watch list, was uploaded when Downloads was added back "+
 			"(the run that removed it had claimed it at its start; the claim stayed)", private)
 	}
 }
 
-// release writes seen=0 ("runs count from 1"), but the first run ever has
-// prevRun 0: a folder taken out in the settings during the first run and
-// added back later in that same run reads seen 0 == prevRun, so it is taken
-// for a folder the previous run watched and is caught up from its old mark.
-// What was put in it while it was out of the list is uploaded.
+// A folder taken out in the settings during the very first run (whose
+// previous run is 0) and added back later in that same run starts from
+// then: what was put in it while it was out of the list is not uploaded.
+// (release once wrote seen 0, which equals that previous run.)
 func TestFolderRemovedAndReAddedInFirstRunStartsFresh(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
-	shots, downloads := filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
-	for _, d := range []string{shots, downloads} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	shots, downloads := shotsAndDownloads(t, f)
 	e := f.open(t, f.config())
 	r := recordEvents(t, e)
 	// The very first run (no run recorded yet).
 	watching(t, e, AutoConfig{Folders: []WatchFolder{{Path: shots}, {Path: downloads}}, CatchUp: true})
 
 	// The user takes Downloads out.
-	if err := e.SetWatchFolders([]WatchFolder{{Path: shots}}); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, 10*time.Second, "only shots watched", func() bool {
-		st := e.WatcherStatus()
-		return len(st) == 1 && st[0].Path == shots && st[0].State == FolderWatching
-	})
+	takeOutAllBut(t, e, shots)
 	// Out of the list: something private lands in it.
-	private := filepath.Join(downloads, "bank-statement.png")
-	if err := os.WriteFile(private, []byte("not for a public file host"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	private := writePrivate(t, downloads)
 	later := time.Now()
 	if err := os.Chtimes(private, later, later); err != nil {
 		t.Fatal(err)
@@ -402,14 +353,55 @@ func TestFolderRemovedAndReAddedInFirstRunStartsFresh(t *testing.T) {
 		}
 		return n == 2
 	})
-	sentinel := filepath.Join(downloads, "new-download.png")
-	if err := os.WriteFile(sentinel, []byte("a new file"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	r.wait(t, 15*time.Second, "upload of a new file", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
-	if n := uploadedPaths(r.snapshot())[private]; n != 0 {
+	if uploadedBeforeNext(t, e, r, filepath.Join(downloads, "new-download.png"), private) {
 		t.Errorf("%s, put in Downloads while it was out of the watch list, was uploaded when Downloads was added back "+
 			"in the first run (release wrote seen 0, which equals prevRun 0 of a first run)", private)
 	}
+}
+
+// shotsAndDownloads makes two folders to watch in the fixture's folder.
+func shotsAndDownloads(t *testing.T, f *fixture) (shots, downloads string) {
+	t.Helper()
+	shots, downloads = filepath.Join(f.dir, "shots"), filepath.Join(f.dir, "downloads")
+	for _, d := range []string{shots, downloads} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return shots, downloads
+}
+
+// writePrivate puts a file in dir that must never reach the server.
+func writePrivate(t *testing.T, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "bank-statement.png")
+	if err := os.WriteFile(p, []byte("not for a public file host"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// takeOutAllBut changes the running watch to folder alone.
+func takeOutAllBut(t *testing.T, e *Engine, folder string) {
+	t.Helper()
+	if err := e.SetWatchFolders([]WatchFolder{{Path: folder}}); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, 10*time.Second, "only "+folder+" watched", func() bool {
+		st := e.WatcherStatus()
+		return len(st) == 1 && st[0].Path == folder && st[0].State == FolderWatching
+	})
+}
+
+// uploadedBeforeNext writes next (a new file in a watched folder), waits
+// for its upload and an empty queue — anything the catch-up took is done
+// by then — and reports whether private was uploaded.
+func uploadedBeforeNext(t *testing.T, e *Engine, r *recorder, next, private string) bool {
+	t.Helper()
+	if err := os.WriteFile(next, []byte("a new file"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.wait(t, 15*time.Second, "upload of "+next, func(evs []Event) bool { return uploadedPaths(evs)[next] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
+	return uploadedPaths(r.snapshot())[private] != 0
 }
