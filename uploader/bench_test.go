@@ -329,7 +329,7 @@ func uploadFrom(b *testing.B, c *zipline.Client, work <-chan string, conc int) {
 func warm(b *testing.B, e *Engine, f *fixture, events <-chan Event) {
 	var reqs []addReq
 	for _, p := range burstFiles(b, f, filepath.Join(filepath.Dir(f.dir), "warm"), "warm", warmUp) {
-		reqs = append(reqs, addReq{p, AddOptions{Source: SourceUser}})
+		reqs = append(reqs, addReq{path: p, o: AddOptions{Source: SourceUser}})
 	}
 	e.addMany(reqs)
 	waitUploaded(b, events, warmUp)
@@ -344,7 +344,7 @@ func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duratio
 	q.srv.SetDelay("/api/upload", delay)
 	var reqs []addReq
 	for _, p := range burstFiles(b, q, q.dir, "q", n) {
-		reqs = append(reqs, addReq{p, AddOptions{Source: SourceWatch}})
+		reqs = append(reqs, addReq{path: p, o: AddOptions{Source: SourceWatch}})
 	}
 	e, err := Open(q.config())
 	if err != nil {
@@ -387,6 +387,7 @@ func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Durati
 	quiesce()
 	stop := profileWindow(b, "watched")
 	defer stop()
+	hits := e.preBudget.hits.Load()
 	start := time.Now()
 	for _, p := range paths {
 		if err := os.Rename(p, filepath.Join(g.dir, filepath.Base(p))); err != nil {
@@ -396,6 +397,7 @@ func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Durati
 	waitUploaded(b, events, n)
 	watched = time.Since(start)
 	stop()
+	b.Logf("watched: %d of %d uploaded from the bytes the watcher read", e.preBudget.hits.Load()-hits, n)
 	// How long the links stay only in the log (a power cut would cost
 	// their records) after the last one: foldIdle plus one bbolt commit.
 	for e.st.pendingFolds() {

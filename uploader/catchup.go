@@ -61,7 +61,8 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	}
 	w, err := NewWatcher(WatcherConfig{
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
-		CatchUp: func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
+		prefetch: &e.preBudget,
+		CatchUp:  func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
 		// Only a watcher that started counts as a run and has the folders:
 		// one that could not (no inotify instances left) counts no run,
 		// claims no folder and moves no mark, so the next start catches
@@ -105,7 +106,7 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	wake := make(chan struct{}, 1)
 	ready := func(d Detected) {
 		mu.Lock()
-		pending = append(pending, addReq{d.Path, AddOptions{Source: SourceWatch, Folder: d.Folder, Size: d.Size, ModTime: d.ModTime}})
+		pending = append(pending, addReq{d.Path, AddOptions{Source: SourceWatch, Folder: d.Folder, Size: d.Size, ModTime: d.ModTime}, d.pre})
 		mu.Unlock()
 		select {
 		case wake <- struct{}{}:

@@ -41,10 +41,10 @@ func TestCoalesceAfterNewerCancelled(t *testing.T) {
 	e.paused = true // keep everything waiting (as after a 401)
 	e.mu.Unlock()
 	p, _ := f.write(t, "shot.png", 2000)
-	a := e.addMany([]addReq{{p, statOpts(t, p)}})[0] // the watcher
+	a := e.addMany([]addReq{{path: p, o: statOpts(t, p)}})[0] // the watcher
 	o := statOpts(t, p)
 	o.Force, o.Source = true, SourceUser // the user uploads it explicitly too
-	b := e.addMany([]addReq{{p, o}})[0]
+	b := e.addMany([]addReq{{path: p, o: o}})[0]
 	if !a.added || !b.added {
 		t.Fatalf("adds: %+v %+v", a, b)
 	}
@@ -53,7 +53,7 @@ func TestCoalesceAfterNewerCancelled(t *testing.T) {
 	}
 	_, newSum := f.write(t, "shot.png", 3000)
 	touchLater(t, p)
-	again := e.addMany([]addReq{{p, statOpts(t, p)}})[0]
+	again := e.addMany([]addReq{{path: p, o: statOpts(t, p)}})[0]
 	if again.added || again.it.ID != a.it.ID {
 		t.Errorf("re-detected changed file: added=%v item %d, want item %d (still waiting) updated", again.added, again.it.ID, a.it.ID)
 	}
@@ -76,11 +76,11 @@ func TestCoalesceRetriedOlder(t *testing.T) {
 	r := recordEvents(t, e)
 	f.srv.FailNext(1, ziplinetest.Failure{Path: "/api/upload", Status: http.StatusBadRequest})
 	p, _ := f.write(t, "shot.png", 2000)
-	a := e.addMany([]addReq{{p, statOpts(t, p)}})[0]
+	a := e.addMany([]addReq{{path: p, o: statOpts(t, p)}})[0]
 	r.wait(t, 20*time.Second, "permanent failure", func(evs []Event) bool { return countType(evs, EventFailed) == 1 })
 	f.write(t, "shot.png", 2500)
 	touchLater(t, p)
-	b := e.addMany([]addReq{{p, statOpts(t, p)}})[0] // a new item: A is not waiting
+	b := e.addMany([]addReq{{path: p, o: statOpts(t, p)}})[0] // a new item: A is not waiting
 	if !b.added {
 		t.Fatalf("b: %+v", b)
 	}
@@ -93,7 +93,7 @@ func TestCoalesceRetriedOlder(t *testing.T) {
 	}
 	f.write(t, "shot.png", 3000)
 	touchLater(t, p)
-	again := e.addMany([]addReq{{p, statOpts(t, p)}})[0]
+	again := e.addMany([]addReq{{path: p, o: statOpts(t, p)}})[0]
 	if again.added || again.it.ID != a.it.ID {
 		t.Errorf("re-detected changed file: added=%v item %d, want retried item %d updated", again.added, again.it.ID, a.it.ID)
 	}

@@ -132,6 +132,10 @@ type Engine struct {
 	// 2×Concurrency: the crash bound.
 	finishing int
 	commit    committer
+	// pre holds the bytes the watcher read ahead for waiting items, within
+	// preBudget (see prefetched).
+	pre       map[ItemID]*prefetched
+	preBudget prefetchBudget
 	offline   bool // serving one control request without running (Do)
 }
 
@@ -286,13 +290,14 @@ type AddOptions struct {
 // returns its item. added is false when the same file was already queued or
 // uploaded (then the earlier item is returned).
 func (e *Engine) Add(path string, o AddOptions) (it Item, added bool, err error) {
-	r := e.addMany([]addReq{{path, o}})[0]
+	r := e.addMany([]addReq{{path: path, o: o}})[0]
 	return r.it, r.added, r.err
 }
 
 type addReq struct {
 	path string
 	o    AddOptions
+	pre  *prefetched // the file's bytes, read by the watcher; addMany owns them
 }
 
 type addRes struct {
@@ -336,6 +341,10 @@ func (e *Engine) addMany(reqs []addReq) []addRes {
 		if !o.Force {
 			if j, ok := byPath[abs]; ok {
 				fresh[j].Size, fresh[j].ModTime = o.Size, o.ModTime
+				// The later version's bytes go with it; the earlier ones are
+				// given back.
+				k := freshIdx[j]
+				reqs[k].pre, reqs[i].pre = reqs[i].pre, reqs[k].pre
 				res[i].err = errMerged
 				continue
 			}
@@ -352,6 +361,15 @@ func (e *Engine) addMany(reqs []addReq) []addRes {
 		freshIdx = append(freshIdx, i)
 		force = append(force, o.Force)
 	}
+	// Read-ahead bytes that did not go into the queue are given back, but
+	// not those of files to be tried again.
+	defer func() {
+		for i := range reqs {
+			if !res[i].retry {
+				reqs[i].pre.release()
+			}
+		}
+	}()
 	if len(fresh) == 0 {
 		return res
 	}
@@ -409,6 +427,12 @@ func (e *Engine) enqueue(fresh []*Item, idx []int, force []bool, reqs []addReq, 
 			continue
 		}
 		e.putLocked(n)
+		if p := reqs[i].pre; p != nil {
+			if e.pre == nil {
+				e.pre = make(map[ItemID]*prefetched)
+			}
+			e.pre[n.ID], reqs[i].pre = p, nil
+		}
 		res[i] = addRes{it: *n, added: true}
 		// Under e.mu: a worker that claims the item at once publishes
 		// "started" only after this.
@@ -435,6 +459,7 @@ func (e *Engine) coalesce(abs string, o AddOptions, now time.Time) (Item, bool, 
 			return cp, true, nil
 		}
 		it.Size, it.ModTime, it.Updated = o.Size, o.ModTime, now
+		e.dropPreLocked(id) // the bytes of the older version
 		cp := *it
 		e.mu.Unlock()
 		if err := e.st.updateItem(&cp); err != nil {
@@ -696,8 +721,17 @@ func (e *Engine) pickLocked(now time.Time) *Item {
 	return nil
 }
 
+// dropPreLocked gives back an item's read-ahead bytes.
+func (e *Engine) dropPreLocked(id ItemID) {
+	if p := e.pre[id]; p != nil {
+		p.release()
+		delete(e.pre, id)
+	}
+}
+
 // dropLocked takes a finished item out of the queue in memory.
 func (e *Engine) dropLocked(id ItemID) {
+	e.dropPreLocked(id)
 	if it := e.items[id]; it != nil {
 		ids := slices.DeleteFunc(e.paths[it.Path], func(x ItemID) bool { return x == id })
 		if len(ids) == 0 {
@@ -755,7 +789,7 @@ func (e *Engine) startLocked(it *Item) {
 	go func() {
 		defer e.wg.Done()
 		for j.ctx != nil {
-			next := e.work(j.ctx, j.it, j.gen)
+			next := e.work(j.ctx, j.it, j.gen, j.pre)
 			j.cancel(nil)
 			j = next
 		}
@@ -769,6 +803,7 @@ type job struct {
 	cancel context.CancelCauseFunc
 	it     Item
 	gen    uint64
+	pre    *prefetched
 }
 
 func (e *Engine) claimLocked(it *Item) job {
@@ -776,7 +811,9 @@ func (e *Engine) claimLocked(it *Item) job {
 	e.running[it.ID] = cancel
 	it.State, it.Updated = StateUploading, time.Now()
 	it.Attempts++
-	return job{ctx: ctx, cancel: cancel, it: *it, gen: e.credGen}
+	pre := e.pre[it.ID]
+	delete(e.pre, it.ID)
+	return job{ctx: ctx, cancel: cancel, it: *it, gen: e.credGen, pre: pre}
 }
 
 // nextJob claims the next ready item for a worker that just finished, under
@@ -813,11 +850,11 @@ type outcome struct {
 
 // work runs one upload attempt and returns the worker's next job (zero:
 // none for this worker).
-func (e *Engine) work(ctx context.Context, it Item, gen uint64) job {
+func (e *Engine) work(ctx context.Context, it Item, gen uint64, pre *prefetched) job {
 	// "uploading" is not written to disk: after a crash it would go back to
 	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
-	out := e.upload(ctx, it, gen)
+	out := e.upload(ctx, it, gen, pre)
 	// Every finished upload (reused links too) goes through the committer,
 	// so links are announced, and copied, in the order uploads finished.
 	if out.ev.Type == EventUploaded {
@@ -1023,10 +1060,18 @@ func (c *committer) stop() {
 	<-c.done
 }
 
-// upload does one attempt and decides what happens next.
-func (e *Engine) upload(ctx context.Context, it Item, gen uint64) outcome {
+// upload does one attempt and decides what happens next. pre: the bytes
+// the watcher read, used if the file is still that version.
+func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetched) outcome {
 	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
-	fi, data, err := readSmall(it.Path)
+	fi, data, ok := pre.current(it.Path)
+	pre.release()
+	var err error
+	if ok {
+		e.preBudget.hits.Add(1)
+	} else {
+		fi, data, err = readSmall(it.Path)
+	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return e.skip(it, "the file was deleted before it could be uploaded")

@@ -757,13 +757,13 @@ func TestChangedWhileQueuedUploadedOnce(t *testing.T) {
 	}
 	blocker, _ := f.write(t, "first.png", 1000) // takes the only slot
 	p, oldSum := f.write(t, "shot.png", 2000)
-	res := e.addMany([]addReq{{blocker, stat(blocker)}, {p, stat(p)}})
+	res := e.addMany([]addReq{{path: blocker, o: stat(blocker)}, {path: p, o: stat(p)}})
 	if res[1].err != nil || !res[1].added {
 		t.Fatalf("add: %+v", res[1])
 	}
 	first := res[1].it.ID
 	_, newSum := f.write(t, "shot.png", 3000)
-	again := e.addMany([]addReq{{p, stat(p)}})[0]
+	again := e.addMany([]addReq{{path: p, o: stat(p)}})[0]
 	if again.err != nil || again.added || again.it.ID != first || again.it.Size != 3000 {
 		t.Fatalf("re-add of the changed file = %+v, want item %d updated to 3000 bytes", again, first)
 	}

@@ -294,7 +294,7 @@ func TestLinkLogFoldsWhenIdle(t *testing.T) {
 	var reqs []addReq
 	for i := range 20 {
 		p, _ := f.write(t, fmt.Sprintf("i%02d.png", i), 1000+i)
-		reqs = append(reqs, addReq{p, AddOptions{Source: SourceWatch}})
+		reqs = append(reqs, addReq{path: p, o: AddOptions{Source: SourceWatch}})
 	}
 	for _, res := range e.addMany(reqs) {
 		if res.err != nil || !res.added {

@@ -139,6 +139,9 @@ func TestBurst500(t *testing.T) {
 	if got := len(f.srv.Files()); got != n {
 		t.Errorf("server has %d files, want %d", got, n)
 	}
+	if u := e.preBudget.used.Load(); u != 0 {
+		t.Errorf("%d read-ahead bytes still held after every upload, want 0", u)
+	}
 	// Subscribers learn of each file in order: queued before started.
 	queuedAt := map[ItemID]int{}
 	for i, ev := range r.snapshot() {

@@ -94,6 +94,9 @@ type WatcherConfig struct {
 	Logger  *slog.Logger
 	// started is called once Run watches (before any CatchUp question).
 	started func()
+	// prefetch, when set, lets the check read small files ahead (see
+	// prefetched); the bytes go with Detected.
+	prefetch *prefetchBudget
 }
 
 // Detected is a file that settled in a watched folder.
@@ -102,6 +105,7 @@ type Detected struct {
 	Folder  string // the watched folder (as cleaned) it was found under
 	Size    int64
 	ModTime time.Time
+	pre     *prefetched // its bytes, read by the check (WatcherConfig.prefetch)
 }
 
 // FolderStatus is the live state of one watched folder.
@@ -123,6 +127,7 @@ type Watcher struct {
 	settle   time.Duration
 	catchUp  func(string) (time.Time, bool)
 	started  func()
+	prefetch *prefetchBudget
 
 	retry time.Duration // retryEvery, shorter in tests
 
@@ -149,6 +154,7 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		settle:   cfg.Settle,
 		catchUp:  cfg.CatchUp,
 		started:  cfg.started,
+		prefetch: cfg.prefetch,
 		retry:    retryEvery,
 		changed:  make(chan struct{}, 1),
 	}
@@ -901,11 +907,13 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		// meanwhile is complete. Otherwise the gate takes over.
 		p.movedIn = false
 		if size > 0 {
-			if c, err := openForCheck(p.path); err == nil && c.noWriter && c.size == size && c.mod.Equal(mod) {
+			c, err := openForCheck(p.path, r.w.prefetch)
+			if err == nil && c.noWriter && c.size == size && c.mod.Equal(mod) {
 				r.drop(p)
-				r.report(p, size, mod, now)
+				r.report(p, size, mod, now, c.pre)
 				return
 			}
+			c.pre.release()
 		}
 		r.schedule(p, now.Add(r.w.debounce-movedInQuiet))
 		return
@@ -921,7 +929,7 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		r.drop(p)
 		return
 	}
-	c, err := openForCheck(p.path)
+	c, err := openForCheck(p.path, r.w.prefetch)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRegular) {
 			r.drop(p)
@@ -936,26 +944,34 @@ func (r *watchRun) check(p *watchPending, now time.Time) {
 		p.races++
 		p.seen, p.size, p.mod, p.waits = true, c.size, c.mod, 0
 		r.schedule(p, now.Add(r.w.settle))
+		c.pre.release()
 		return
 	}
 	r.drop(p)
-	r.report(p, size, mod, now)
+	if !c.noWriter || c.size != size || !c.mod.Equal(mod) {
+		c.pre.release() // not the version reported
+		c.pre = nil
+	}
+	r.report(p, size, mod, now, c.pre)
 }
 
 // checked is what openForCheck saw of a file it opened.
 type checked struct {
 	size     int64
 	mod      time.Time
-	noWriter bool // nobody has it open for writing: known, not assumed
+	noWriter bool        // nobody has it open for writing: known, not assumed
+	pre      *prefetched // its bytes, read with the lease held (or nil)
 }
 
-// report hands a settled file on, once per version.
-func (r *watchRun) report(p *watchPending, size int64, mod, now time.Time) {
+// report hands a settled file on, once per version, with its bytes if
+// the check read them.
+func (r *watchRun) report(p *watchPending, size int64, mod, now time.Time, pre *prefetched) {
 	if v, ok := r.reported[p.path]; ok && v.size == size && v.mod.Equal(mod) {
+		pre.release()
 		return
 	}
 	r.remember(p.path, reportedVersion{size: size, mod: mod, at: now})
-	r.out.push(Detected{Path: p.path, Folder: p.folder, Size: size, ModTime: mod})
+	r.out.push(Detected{Path: p.path, Folder: p.folder, Size: size, ModTime: mod, pre: pre})
 }
 
 // retry checks p again later, backing off while it stays in use. A file

@@ -26,8 +26,9 @@ const writersDetected = true
 // it is held, so they are final unless a writer comes back. Where leases
 // are not allowed (not the file's owner, NFS and other file systems without
 // them) the open alone decides, and noWriter stays false: nobody knows.
-// Raw system calls: the watcher checks every file of a burst.
-func openForCheck(path string) (checked, error) {
+// With the lease held, a small file is read too, if b has room (see
+// prefetched). Raw system calls: the watcher checks every file of a burst.
+func openForCheck(path string, b *prefetchBudget) (checked, error) {
 	var fd int
 	var err error
 	for {
@@ -46,6 +47,16 @@ func openForCheck(path string) (checked, error) {
 	}
 	var st syscall.Stat_t
 	serr := syscall.Fstat(fd, &st)
+	var pre *prefetched
+	if lerr == nil && serr == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && b.take(st.Size) {
+		// Nobody can write it while the lease is held: these are the
+		// bytes of the version st describes.
+		pre = &prefetched{data: make([]byte, st.Size), ver: statVersion(&st), b: b}
+		if !preadFull(fd, pre.data) {
+			pre.release()
+			pre = nil
+		}
+	}
 	if lerr == nil {
 		unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
 	}
@@ -55,5 +66,37 @@ func openForCheck(path string) (checked, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return checked{}, &os.PathError{Op: "open", Path: path, Err: errNotRegular}
 	}
-	return checked{size: st.Size, mod: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), noWriter: lerr == nil}, nil
+	return checked{size: st.Size, mod: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), noWriter: lerr == nil, pre: pre}, nil
+}
+
+// preadFull fills buf from the start of the file, and reports whether the
+// file had exactly that many bytes.
+func preadFull(fd int, buf []byte) bool {
+	n := 0
+	for n < len(buf) {
+		m, err := syscall.Pread(fd, buf[n:], int64(n))
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || m == 0 {
+			return false
+		}
+		n += m
+	}
+	var one [1]byte
+	m, err := syscall.Pread(fd, one[:], int64(n))
+	return err == nil && m == 0
+}
+
+func statVersion(st *syscall.Stat_t) fileVersion {
+	return fileVersion{
+		dev: uint64(st.Dev), ino: st.Ino, size: st.Size,
+		mtime: st.Mtim.Nano(), ctime: st.Ctim.Nano(),
+	}
+}
+
+// sameVersion reports whether fi (from os.Stat) is the version v.
+func sameVersion(fi os.FileInfo, v fileVersion) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return ok && statVersion(st) == v
 }
