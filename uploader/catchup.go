@@ -144,6 +144,15 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 			})
 		}
 	}
+	defer func() {
+		// Files that could not be recorded when the watcher stopped are
+		// caught up at the next start; their read-ahead bytes go back.
+		mu.Lock()
+		for _, r := range pending {
+			r.pre.release()
+		}
+		mu.Unlock()
+	}()
 	errc := make(chan error, 1)
 	runDone := make(chan struct{})
 	go func() {
