@@ -12,7 +12,9 @@ import (
 // the file again, and the worker's request starts sooner: in a burst the
 // uploads are the bottleneck, the watcher is not. The bytes are used only
 // if the file is still the same version (same inode, size, mtime and
-// ctime: any write or replacement changes one); otherwise it is read again.
+// ctime); otherwise it is read again. So they are read ahead only where any
+// later change is sure to change the ctime (versionTells): nanosecond
+// timestamps, and a ctime older than the current clock tick.
 const (
 	prefetchMax  = 16 << 20 // bytes read ahead and not yet uploaded, in all
 	prefetchFile = 1 << 20  // the largest file read ahead

@@ -48,7 +48,7 @@ func openForCheck(path string, b *prefetchBudget) (checked, error) {
 	var st syscall.Stat_t
 	serr := syscall.Fstat(fd, &st)
 	var pre *prefetched
-	if lerr == nil && serr == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && b.take(st.Size) {
+	if lerr == nil && serr == nil && st.Mode&syscall.S_IFMT == syscall.S_IFREG && st.Size <= prefetchFile && versionTells(fd, &st) && b.take(st.Size) {
 		// Nobody can write it while the lease is held: these are the
 		// bytes of the version st describes.
 		pre = &prefetched{data: make([]byte, st.Size), ver: statVersion(&st), b: b}
@@ -99,4 +99,36 @@ func statVersion(st *syscall.Stat_t) fileVersion {
 func sameVersion(fi os.FileInfo, v fileVersion) bool {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	return ok && statVersion(st) == v
+}
+
+// versionTells reports whether any later change of the file (open as fd,
+// last changed at st.Ctim) will change its ctime, so that the version
+// compared at upload time (see prefetched) tells a rewrite of the same size.
+// That takes two things:
+//   - nanosecond timestamps: only the file systems listed here have them,
+//     and a ctime of whole seconds means a coarse one after all (ext4 with
+//     128-byte inodes, as ext3 has); FAT (2 s), exFAT (10 ms) and HFS+
+//     (1 s) are not listed;
+//   - a ctime older than the clock a change would be stamped with now (the
+//     coarse realtime clock): a change in the same clock tick could
+//     otherwise keep it. On kernels with multigrain timestamps (6.13) the
+//     fstat alone would do, but this holds everywhere.
+func versionTells(fd int, st *syscall.Stat_t) bool {
+	if st.Ctim.Nsec == 0 {
+		return false
+	}
+	var fs unix.Statfs_t
+	if unix.Fstatfs(fd, &fs) != nil {
+		return false
+	}
+	switch uint32(fs.Type) {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, uint32(unix.BTRFS_SUPER_MAGIC), unix.TMPFS_MAGIC, unix.F2FS_SUPER_MAGIC:
+	default:
+		return false
+	}
+	var now unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_REALTIME_COARSE, &now) != nil {
+		return false
+	}
+	return st.Ctim.Nano() < now.Nano()
 }
