@@ -909,6 +909,7 @@ type committer struct {
 	remove  []removal     // local files to delete once their links are folded
 	commits int           // groups written, for the benchmarks
 	folds   int           // folds of the log into the database
+	checked int           // local files checked for DeleteAfterUpload, for tests
 	busy    time.Duration // time spent writing them
 	wake    chan struct{}
 	quit    chan struct{}
@@ -969,7 +970,7 @@ func (c *committer) run(e *Engine) {
 				// not leave a file gone and its link nowhere.
 				for _, o := range batch {
 					if o.ev.Type == EventUploaded {
-						c.removeAfterFold(o.it.Path, o.file)
+						c.removeAfterFold(removal{o.it.Path, o.file, o.it.SHA256})
 					}
 				}
 			}
@@ -1032,13 +1033,12 @@ func (c *committer) fold(e *Engine) {
 	for _, r := range remove {
 		// Only the file that was uploaded: the next capture may have been
 		// saved under the same name meanwhile.
-		cur, err := os.Lstat(r.path)
-		if err != nil || r.fi == nil || !os.SameFile(cur, r.fi) || cur.Size() != r.fi.Size() || !cur.ModTime().Equal(r.fi.ModTime()) {
-			continue
+		if _, err := removeUploaded(r); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			e.log.Warn("delete after upload: the file is kept", "path", r.path, "err", err)
 		}
-		if err := os.Remove(r.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			e.log.Warn("delete after upload", "path", r.path, "err", err)
-		}
+		c.mu.Lock()
+		c.checked++
+		c.mu.Unlock()
 	}
 }
 
@@ -1046,11 +1046,12 @@ func (c *committer) fold(e *Engine) {
 type removal struct {
 	path string
 	fi   fs.FileInfo
+	sum  string // sha256 of the bytes uploaded
 }
 
-func (c *committer) removeAfterFold(path string, fi fs.FileInfo) {
+func (c *committer) removeAfterFold(r removal) {
 	c.mu.Lock()
-	c.remove = append(c.remove, removal{path, fi})
+	c.remove = append(c.remove, r)
 	c.mu.Unlock()
 }
 

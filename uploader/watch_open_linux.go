@@ -132,3 +132,22 @@ func versionTells(fd int, st *syscall.Stat_t) bool {
 	}
 	return st.Ctim.Nano() < now.Nano()
 }
+
+// openNoWriter opens path for reading and holds a read lease on it, so no
+// one can open it for writing until release; it fails with errStillWriting
+// while someone has it open for writing. Where leases are not allowed it
+// holds none (nobody can tell).
+func openNoWriter(path string) (f *os.File, release func(), err error) {
+	if f, err = openRead(path); err != nil {
+		return nil, nil, err
+	}
+	_, lerr := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_RDLCK)
+	switch {
+	case errors.Is(lerr, unix.EAGAIN):
+		f.Close()
+		return nil, nil, fmt.Errorf("open %s: %w", path, errStillWriting)
+	case lerr != nil:
+		return f, func() {}, nil
+	}
+	return f, func() { unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK) }, nil
+}

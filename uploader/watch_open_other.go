@@ -12,3 +12,9 @@ const writersDetected = false
 // tell here whether a writer still has the file open; the size/mtime gate
 // decides (macOS's own screenshots arrive complete by rename).
 func openExclusive(path string) (*os.File, error) { return openRead(path) }
+
+// openNoWriter opens path for reading; writers cannot be seen here.
+func openNoWriter(path string) (*os.File, func(), error) {
+	f, err := openRead(path)
+	return f, func() {}, err
+}

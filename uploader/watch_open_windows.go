@@ -28,3 +28,10 @@ func openExclusive(path string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(h), path), nil
 }
+
+// openNoWriter opens path for reading, refusing to share writing: it fails
+// while another process has the file open for writing.
+func openNoWriter(path string) (*os.File, func(), error) {
+	f, err := openExclusive(path)
+	return f, func() {}, err
+}
