@@ -12,9 +12,10 @@ import (
 // the file again, and the worker's request starts sooner: in a burst the
 // uploads are the bottleneck, the watcher is not. The bytes are used only
 // if the file is still the same version (same inode, size, mtime and
-// ctime); otherwise it is read again. So they are read ahead only where any
-// later change is sure to change the ctime (versionTells): nanosecond
-// timestamps, and a ctime older than the current clock tick.
+// ctime) and the watcher saw no event for it since (watchRun.ahead);
+// otherwise it is read again. So they are read ahead only where any later
+// change is sure to change the ctime (versionTells): nanosecond timestamps,
+// and a ctime older than the current clock tick.
 const (
 	prefetchMax  = 16 << 20 // bytes read ahead and not yet uploaded, in all
 	prefetchFile = 1 << 20  // the largest file read ahead
@@ -34,6 +35,9 @@ type prefetched struct {
 	ver  fileVersion
 	b    *prefetchBudget
 	done atomic.Bool
+	// stale: the watcher saw the file change (or could no longer see it)
+	// after the check. It does not rest on clocks, as the version does.
+	stale atomic.Bool
 }
 
 // release returns p's bytes to the budget; only the first call counts.
@@ -46,7 +50,7 @@ func (p *prefetched) release() {
 // current returns the file's info and p's bytes if the file at path is
 // still the version p read.
 func (p *prefetched) current(path string) (fs.FileInfo, []byte, bool) {
-	if p == nil {
+	if p == nil || p.stale.Load() {
 		return nil, nil, false
 	}
 	fi, err := os.Stat(path)

@@ -1,10 +1,15 @@
 package uploader
 
 import (
+	"log/slog"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
+
+	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
@@ -36,15 +41,43 @@ func TestReadAheadGivenBack(t *testing.T) {
 	e.addMany(reqs)
 	// d again while it waits: coalesced, its bytes not kept.
 	e.addMany([]addReq{{path: d, o: statOpts(t, d), pre: mk()}})
-	e.mu.Lock()
-	kept := len(e.pre)
-	e.mu.Unlock()
-	if want := int64(10 * kept); e.preBudget.used.Load() > want {
-		t.Errorf("%d bytes held for %d waiting items, want at most %d", e.preBudget.used.Load(), kept, want)
-	}
+	// Only the waiting items hold bytes, once the two uploads under way
+	// have taken theirs.
+	testutil.WaitFor(t, 10*time.Second, "only the waiting items to hold read-ahead bytes", func() bool {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.preBudget.used.Load() == int64(10*len(e.pre))
+	})
 	f.srv.SetDelay("/api/upload", 0)
 	r.wait(t, 20*time.Second, "four uploads", func(evs []Event) bool { return len(uploadedPaths(evs)) == 4 })
 	if u := e.preBudget.used.Load(); u != 0 {
 		t.Errorf("%d read-ahead bytes still held after every upload, want 0", u)
+	}
+}
+
+// Any event for a path after its bytes were read ahead makes them stale,
+// whatever the clocks say (a clock set back can make a rewrite keep every
+// timestamp); so does a watcher error (events may be lost) and a change of
+// folders. Stale bytes are never used.
+func TestReadAheadStaleOnEvent(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "shot.png")
+	if err := os.WriteFile(p, []byte("shot"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := &watchRun{ahead: map[string]*prefetched{}, w: &Watcher{log: slog.New(slog.DiscardHandler)}, maint: time.NewTimer(time.Hour)}
+	defer r.maint.Stop()
+	a, b, c := &prefetched{}, &prefetched{}, &prefetched{}
+	r.ahead[p], r.ahead["/other.png"] = a, b
+	r.event(fsnotify.Event{Name: p, Op: fsnotify.Chmod})
+	if !a.stale.Load() || b.stale.Load() {
+		t.Errorf("after an event for %s: stale %v, other %v; want true, false", p, a.stale.Load(), b.stale.Load())
+	}
+	if _, _, ok := a.current(p); ok {
+		t.Error("stale bytes were used")
+	}
+	r.ahead[p] = c
+	r.watchErr(fsnotify.ErrEventOverflow)
+	if !b.stale.Load() || !c.stale.Load() || len(r.ahead) != 0 {
+		t.Errorf("after an overflow: stale %v, %v, %d held; want all stale", b.stale.Load(), c.stale.Load(), len(r.ahead))
 	}
 }

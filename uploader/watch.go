@@ -278,6 +278,7 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 		pending:    map[string]*watchPending{},
 		reported:   map[string]reportedVersion{},
 		unreadable: map[string]bool{},
+		ahead:      map[string]*prefetched{},
 		timer:      time.NewTimer(time.Hour),
 		maint:      time.NewTimer(time.Hour),
 	}
@@ -293,6 +294,7 @@ func (w *Watcher) Run(ctx context.Context, ready func(Detected)) error {
 	defer func() {
 		r.timer.Stop()
 		r.maint.Stop()
+		r.staleAhead() // changes are no longer seen
 		closed := make(chan struct{})
 		go func() { fw.Close(); close(closed) }()
 		evs, errs := fw.Events, fw.Errors
@@ -401,6 +403,10 @@ type watchRun struct {
 	// unreadable holds files given up on for lack of permission; a chmod
 	// brings them back.
 	unreadable map[string]bool
+	// ahead holds the read-ahead bytes reported, by path: any event for
+	// the path makes them stale (see prefetched).
+	ahead        map[string]*prefetched
+	aheadSweepAt int
 }
 
 // apply takes the configured folders, keeps the state of those that
@@ -428,7 +434,16 @@ func (r *watchRun) apply() {
 		}
 		r.folders = append(r.folders, &runFolder{WatchFolder: wf})
 	}
+	r.staleAhead() // a folder may no longer be watched
 	r.reconcile(true)
+}
+
+// staleAhead marks every reported read-ahead as stale.
+func (r *watchRun) staleAhead() {
+	for path, p := range r.ahead {
+		p.stale.Store(true)
+		delete(r.ahead, path)
+	}
 }
 
 // reconcile makes the fsnotify watches match the folders: each existing
@@ -661,6 +676,7 @@ func (r *watchRun) watchErr(err error) {
 	} else {
 		r.w.log.Warn("folder watcher error; rescanning", "err", err)
 	}
+	r.staleAhead() // events may have been lost
 	if !r.rescan {
 		r.rescan = true
 		r.armMaint()
@@ -696,6 +712,10 @@ func within(path, dir string) bool {
 // event handles one fsnotify event.
 func (r *watchRun) event(ev fsnotify.Event) {
 	path := ev.Name
+	if p := r.ahead[path]; p != nil {
+		p.stale.Store(true) // changed since it was read
+		delete(r.ahead, path)
+	}
 	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 		r.gone(path)
 		return
@@ -971,6 +991,20 @@ func (r *watchRun) report(p *watchPending, size int64, mod, now time.Time, pre *
 		return
 	}
 	r.remember(p.path, reportedVersion{size: size, mod: mod, at: now})
+	if pre != nil {
+		if old := r.ahead[p.path]; old != nil {
+			old.stale.Store(true)
+		}
+		r.ahead[p.path] = pre
+		if len(r.ahead) >= r.aheadSweepAt {
+			for k, a := range r.ahead {
+				if a.done.Load() { // used or given back
+					delete(r.ahead, k)
+				}
+			}
+			r.aheadSweepAt = max(2*len(r.ahead), 1024)
+		}
+	}
 	r.out.push(Detected{Path: p.path, Folder: p.folder, Size: size, ModTime: mod, pre: pre})
 }
 
