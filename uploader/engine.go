@@ -906,14 +906,21 @@ func (e *Engine) announce(o outcome) {
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	remove  []removal     // local files to delete once their links are folded
-	commits int           // groups written, for the benchmarks
-	folds   int           // folds of the log into the database
-	checked int           // local files checked for DeleteAfterUpload, for tests
-	busy    time.Duration // time spent writing them
-	wake    chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
+	remove  []removal // local files to delete once their links are folded
+	commits int       // groups written, for the benchmarks
+	folds   int       // folds of the log into the database
+	checked int       // local files checked for DeleteAfterUpload, for tests
+	// The remover deletes local files (DeleteAfterUpload) on its own
+	// goroutine, in order, after the fold that made their links durable:
+	// hashing a big file again must not hold up the next links.
+	removing []removal
+	rwake    chan struct{}
+	rquit    chan struct{}
+	rdone    chan struct{}
+	busy     time.Duration // time spent writing them
+	wake     chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
 }
 
 // foldIdle is how long the committer waits for more links before it folds
@@ -923,7 +930,9 @@ const foldIdle = 50 * time.Millisecond
 
 func (c *committer) start(e *Engine) {
 	c.wake, c.quit, c.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	c.rwake, c.rquit, c.rdone = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go c.run(e)
+	go c.removeLoop(e)
 }
 
 // handOff queues a finished upload for the committer and returns the
@@ -1027,18 +1036,47 @@ func (c *committer) fold(e *Engine) {
 		c.mu.Unlock()
 	}
 	c.mu.Lock()
-	remove := c.remove
+	c.removing = append(c.removing, c.remove...)
 	c.remove = nil
 	c.mu.Unlock()
-	for _, r := range remove {
-		// Only the file that was uploaded: the next capture may have been
-		// saved under the same name meanwhile.
-		if _, err := removeUploaded(r); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			e.log.Warn("delete after upload: the file is kept", "path", r.path, "err", err)
-		}
+	select {
+	case c.rwake <- struct{}{}:
+	default:
+	}
+}
+
+// removeLoop deletes the local files whose links were folded, in order,
+// until stop; it finishes what was handed over first.
+func (c *committer) removeLoop(e *Engine) {
+	defer close(c.rdone)
+	for {
 		c.mu.Lock()
-		c.checked++
+		batch := c.removing
+		c.removing = nil
 		c.mu.Unlock()
+		for _, r := range batch {
+			// Only the file that was uploaded: the next capture may have
+			// been saved under the same name meanwhile.
+			if _, err := removeUploaded(r); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				e.log.Warn("delete after upload: the file is kept", "path", r.path, "err", err)
+			}
+			c.mu.Lock()
+			c.checked++
+			c.mu.Unlock()
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		select {
+		case <-c.rwake:
+		case <-c.rquit:
+			c.mu.Lock()
+			empty := len(c.removing) == 0
+			c.mu.Unlock()
+			if empty {
+				return
+			}
+		}
 	}
 }
 
@@ -1059,6 +1097,8 @@ func (c *committer) removeAfterFold(r removal) {
 func (c *committer) stop() {
 	close(c.quit)
 	<-c.done
+	close(c.rquit) // after the last fold handed its removals over
+	<-c.rdone
 }
 
 // upload does one attempt and decides what happens next. pre: the bytes

@@ -44,6 +44,7 @@ type prefetched struct {
 func (p *prefetched) release() {
 	if p != nil && p.done.CompareAndSwap(false, true) {
 		p.b.used.Add(-int64(len(p.data)))
+		p.data = nil // the watcher's staleness map keeps p a while
 	}
 }
 

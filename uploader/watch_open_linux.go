@@ -135,10 +135,12 @@ func versionTells(fd int, st *syscall.Stat_t) bool {
 
 // openNoWriter opens path for reading and holds a read lease on it, so no
 // one can open it for writing until release; it fails with errStillWriting
-// while someone has it open for writing. Where leases are not allowed it
-// holds none (nobody can tell).
-func openNoWriter(path string) (f *os.File, release func(), err error) {
-	if f, err = openRead(path); err != nil {
+// while someone has it open for writing. A writer that tries meanwhile
+// waits, and broken then reports it: let it go at once. Where leases are
+// not allowed it holds none (nobody can tell).
+func openNoWriter(path string) (*os.File, noWriterHold, error) {
+	f, err := openRead(path)
+	if err != nil {
 		return nil, nil, err
 	}
 	_, lerr := unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_RDLCK)
@@ -147,7 +149,18 @@ func openNoWriter(path string) (f *os.File, release func(), err error) {
 		f.Close()
 		return nil, nil, fmt.Errorf("open %s: %w", path, errStillWriting)
 	case lerr != nil:
-		return f, func() {}, nil
+		return f, noHold{}, nil
 	}
-	return f, func() { unix.FcntlInt(f.Fd(), unix.F_SETLEASE, unix.F_UNLCK) }, nil
+	return f, leaseHold{f}, nil
 }
+
+// leaseHold is a read lease held on f.
+type leaseHold struct{ f *os.File }
+
+func (l leaseHold) broken() bool {
+	// While a writer waits, the lease is being broken: no longer F_RDLCK.
+	t, err := unix.FcntlInt(l.f.Fd(), unix.F_GETLEASE, 0)
+	return err != nil || t != unix.F_RDLCK
+}
+
+func (l leaseHold) release() { unix.FcntlInt(l.f.Fd(), unix.F_SETLEASE, unix.F_UNLCK) }

@@ -14,7 +14,7 @@ const writersDetected = false
 func openExclusive(path string) (*os.File, error) { return openRead(path) }
 
 // openNoWriter opens path for reading; writers cannot be seen here.
-func openNoWriter(path string) (*os.File, func(), error) {
+func openNoWriter(path string) (*os.File, noWriterHold, error) {
 	f, err := openRead(path)
-	return f, func() {}, err
+	return f, noHold{}, err
 }

@@ -30,8 +30,9 @@ func openExclusive(path string) (*os.File, error) {
 }
 
 // openNoWriter opens path for reading, refusing to share writing: it fails
-// while another process has the file open for writing.
-func openNoWriter(path string) (*os.File, func(), error) {
+// while another process has the file open for writing, and no one can open
+// it for writing until it is closed.
+func openNoWriter(path string) (*os.File, noWriterHold, error) {
 	f, err := openExclusive(path)
-	return f, func() {}, err
+	return f, noHold{}, err
 }
