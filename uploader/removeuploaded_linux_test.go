@@ -14,18 +14,24 @@ import (
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
+// deleteAfterEngine opens an engine that deletes files after upload; a
+// test may set testRemoveChunk (reset once the engine is closed).
+func deleteAfterEngine(t *testing.T) (*fixture, *Engine, *recorder) {
+	t.Cleanup(func() { testRemoveChunk = nil }) // runs after the engine's Close
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.DeleteAfterUpload = true
+	e := f.open(t, cfg)
+	return f, e, recordEvents(t, e)
+}
+
 // A program that opens the file for writing while delete-after-upload is
 // checking it (the next capture saved under the same name) is held by the
 // read lease; the check must let it go and keep the file. Holding on and
 // deleting made the writer's open complete on the deleted file: its bytes,
 // written and closed without error, were lost (found by review).
 func TestDeleteAfterUploadLetsWriterGo(t *testing.T) {
-	t.Cleanup(func() { testRemoveChunk = nil }) // after the engine is closed
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	cfg := f.config()
-	cfg.DeleteAfterUpload = true
-	e := f.open(t, cfg)
-	r := recordEvents(t, e)
+	f, e, r := deleteAfterEngine(t)
 	p, _ := f.write(t, "shot.png", 3000)
 	next := []byte("the next capture, saved under the same name")
 	var once sync.Once
@@ -71,12 +77,7 @@ func TestDeleteAfterUploadLetsWriterGo(t *testing.T) {
 // that finish meanwhile (it ran on the goroutine that records and announces
 // them: found by review).
 func TestDeleteAfterUploadDoesNotHoldUpLinks(t *testing.T) {
-	t.Cleanup(func() { testRemoveChunk = nil }) // after the engine is closed
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	cfg := f.config()
-	cfg.DeleteAfterUpload = true
-	e := f.open(t, cfg)
-	r := recordEvents(t, e)
+	f, e, r := deleteAfterEngine(t)
 	big, _ := f.write(t, "recording.mkv", 5000)
 	hashing, done := make(chan struct{}), make(chan struct{})
 	var once sync.Once
