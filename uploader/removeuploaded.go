@@ -81,5 +81,5 @@ func removeUploaded(r removal) (bool, error) {
 	if hold.broken() {
 		return false, errWriterWaiting
 	}
-	return true, os.Remove(r.path)
+	return deleteHashed(r.path, f, fi, hold)
 }

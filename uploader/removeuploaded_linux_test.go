@@ -106,3 +106,31 @@ func TestDeleteAfterUploadDoesNotHoldUpLinks(t *testing.T) {
 		t.Errorf("the big file went before its check ended: %v", err)
 	}
 }
+
+// A file taken aside to be deleted and then kept goes back under its name,
+// or beside it if a new file took the name meanwhile: never over it.
+func TestPutBackNeverOverwrites(t *testing.T) {
+	dir := t.TempDir()
+	p, hidden := filepath.Join(dir, "shot.png"), filepath.Join(dir, ".aside")
+	if err := os.WriteFile(hidden, []byte("kept"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := putBack(hidden, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "kept" {
+		t.Errorf("%s holds %q, want it back", p, got)
+	}
+	if err := os.WriteFile(hidden, []byte("kept too"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := putBack(hidden, p); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p); string(got) != "kept" {
+		t.Errorf("the newer file was overwritten: %q", got)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "shot (2).png")); string(got) != "kept too" {
+		t.Errorf("shot (2).png holds %q, want the file kept", got)
+	}
+}
