@@ -4,69 +4,44 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
 
 // deleteHashed deletes the file f, open at path as fi, just found to hold
-// the bytes uploaded. It is first renamed to a hidden name: a program that
-// looks the name up afterwards (the next capture saved under it) creates a
-// new file. One that looked it up before has write access by the check
-// after the rename (a fresh read lease is refused), even if its open is
-// still held on the way (an on-access scanner) and has not broken our lease
-// yet; the file is then renamed back and kept. Only an open caught between
-// its lookup and taking write access, within one system call, can still
-// miss the check.
+// the bytes uploaded, unless a program has it open, or is opening it, for
+// writing. Our lease shows a writer only once its open reaches the lease;
+// one still held on the way (by an on-access scanner or a security module)
+// already has write access, and a fresh read lease is refused then. So the
+// check takes one, on the file at path, which must still be f's file. Only
+// an open that takes write access in the microseconds between this check
+// and the delete can miss it.
 func deleteHashed(path string, f *os.File, fi os.FileInfo, hold noWriterHold) (bool, error) {
-	hidden := filepath.Join(filepath.Dir(path), ".zipline-tray-deleting-"+filepath.Base(path))
-	if err := unix.Renameat2(unix.AT_FDCWD, path, unix.AT_FDCWD, hidden, unix.RENAME_NOREPLACE); err != nil {
-		return false, fmt.Errorf("delete %s: %w", path, err)
-	}
-	cur, err := os.Lstat(hidden)
-	if err == nil && os.SameFile(cur, fi) && !hold.broken() && !writerPresent(hidden) {
-		return true, os.Remove(hidden)
-	}
-	// Replaced just before the rename, or a program is writing it: back.
-	if err := putBack(hidden, path); err != nil {
-		return false, err
-	}
-	return false, errWriterWaiting
-}
-
-// writerPresent reports whether anyone has path open for writing, or is
-// opening it so: a read lease is refused exactly then.
-func writerPresent(path string) bool {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return true // cannot tell: keep the file
+		return false, fmt.Errorf("check %s before deleting it: %w", path, err)
 	}
 	defer unix.Close(fd)
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK); err != nil {
-		return errors.Is(err, unix.EAGAIN)
+	var st syscall.Stat_t
+	if err := syscall.Fstat(fd, &st); err != nil {
+		return false, fmt.Errorf("check %s before deleting it: %w", path, err)
+	}
+	if was, ok := fi.Sys().(*syscall.Stat_t); !ok || was.Dev != st.Dev || was.Ino != st.Ino {
+		return false, nil // replaced meanwhile: not the file uploaded
+	}
+	_, lerr := unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_RDLCK)
+	switch {
+	case errors.Is(lerr, unix.EAGAIN):
+		return false, errWriterWaiting
+	case lerr != nil:
+		// Not our file, or no leases on this file system: nobody can tell
+		// whether a program is writing it, so it is kept.
+		return false, fmt.Errorf("cannot tell whether another program is writing %s (%w); it is kept", path, lerr)
 	}
 	unix.FcntlInt(uintptr(fd), unix.F_SETLEASE, unix.F_UNLCK)
-	return false
-}
-
-// putBack renames hidden back to path, or, if a new file took that name
-// meanwhile, to a name beside it: never over another file.
-func putBack(hidden, path string) error {
-	ext := filepath.Ext(path)
-	stem := strings.TrimSuffix(path, ext)
-	for i := 1; i <= 100; i++ {
-		to := path
-		if i > 1 {
-			to = fmt.Sprintf("%s (%d)%s", stem, i, ext)
-		}
-		err := unix.Renameat2(unix.AT_FDCWD, hidden, unix.AT_FDCWD, to, unix.RENAME_NOREPLACE)
-		if !errors.Is(err, unix.EEXIST) {
-			if err != nil {
-				return fmt.Errorf("keep %s: %w (it is at %s)", path, err, hidden)
-			}
-			return nil
-		}
+	if hold.broken() {
+		return false, errWriterWaiting
 	}
-	return fmt.Errorf("keep %s: no free name beside it (it is at %s)", path, hidden)
+	return true, os.Remove(path)
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -107,30 +108,16 @@ func TestDeleteAfterUploadDoesNotHoldUpLinks(t *testing.T) {
 	}
 }
 
-// A file taken aside to be deleted and then kept goes back under its name,
-// or beside it if a new file took the name meanwhile: never over it.
-func TestPutBackNeverOverwrites(t *testing.T) {
-	dir := t.TempDir()
-	p, hidden := filepath.Join(dir, "shot.png"), filepath.Join(dir, ".aside")
-	if err := os.WriteFile(hidden, []byte("kept"), 0o644); err != nil {
+// A long (legal) file name is deleted like any other.
+func TestDeleteAfterUploadLongName(t *testing.T) {
+	f, e, r := deleteAfterEngine(t)
+	p, _ := f.write(t, strings.Repeat("x", 240)+".png", 3000) // 244 bytes: NAME_MAX is 255
+	if _, _, err := e.Add(p, AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := putBack(hidden, p); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(p); string(got) != "kept" {
-		t.Errorf("%s holds %q, want it back", p, got)
-	}
-	if err := os.WriteFile(hidden, []byte("kept too"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := putBack(hidden, p); err != nil {
-		t.Fatal(err)
-	}
-	if got, _ := os.ReadFile(p); string(got) != "kept" {
-		t.Errorf("the newer file was overwritten: %q", got)
-	}
-	if got, _ := os.ReadFile(filepath.Join(dir, "shot (2).png")); string(got) != "kept too" {
-		t.Errorf("shot (2).png holds %q, want the file kept", got)
-	}
+	r.wait(t, 20*time.Second, "the upload", func(evs []Event) bool { return uploadedPaths(evs)[p] == 1 })
+	testutil.WaitFor(t, 10*time.Second, "the file to be deleted", func() bool {
+		_, err := os.Stat(p)
+		return os.IsNotExist(err)
+	})
 }
