@@ -87,7 +87,9 @@ type WatchSettings struct {
 	ReuseLinks bool `json:"reuseLinks"`
 	// Concurrency is the number of uploads at once (1..16).
 	Concurrency int `json:"concurrency"`
-	// DeleteAfterUpload removes the local file once the server has it.
+	// DeleteAfterUpload removes the local file once the server has it and
+	// its link is on disk, if it still holds the bytes uploaded and no
+	// program is writing it (otherwise it is kept, and the log says why).
 	DeleteAfterUpload bool `json:"deleteAfterUpload"`
 }
 
