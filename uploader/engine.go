@@ -906,10 +906,14 @@ func (e *Engine) announce(o outcome) {
 type committer struct {
 	mu      sync.Mutex
 	queue   []outcome
-	remove  []removal // local files to delete once their links are folded
-	commits int       // groups written, for the benchmarks
-	folds   int       // folds of the log into the database
-	checked int       // local files checked for DeleteAfterUpload, for tests
+	remove  []removal     // local files to delete once their links are folded
+	commits int           // groups written, for the benchmarks
+	folds   int           // folds of the log into the database
+	checked int           // local files checked for DeleteAfterUpload, for tests
+	busy    time.Duration // time spent writing them
+	wake    chan struct{}
+	quit    chan struct{}
+	done    chan struct{}
 	// The remover deletes local files (DeleteAfterUpload) on its own
 	// goroutine, in order, after the fold that made their links durable:
 	// hashing a big file again must not hold up the next links.
@@ -917,10 +921,6 @@ type committer struct {
 	rwake    chan struct{}
 	rquit    chan struct{}
 	rdone    chan struct{}
-	busy     time.Duration // time spent writing them
-	wake     chan struct{}
-	quit     chan struct{}
-	done     chan struct{}
 }
 
 // foldIdle is how long the committer waits for more links before it folds
