@@ -4,15 +4,12 @@ package uploader
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
-	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
 )
 
 // With DeleteAfterUpload, a file rewritten after its upload started (same
@@ -32,20 +29,7 @@ func TestDeleteAfterUploadKeepsRewriteMtimeKept(t *testing.T) {
 }
 
 func rewriteDuringUpload(t *testing.T, root string, putMtimeBack bool) {
-	watched, tmp := filepath.Join(root, "shots"), filepath.Join(root, "tmp")
-	for _, d := range []string{watched, tmp} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	cfg := f.config()
-	cfg.Concurrency = 1
-	cfg.DeleteAfterUpload = true
-	e := f.open(t, cfg)
-	r := recordEvents(t, e)
-	watching(t, e, AutoConfig{Folders: []WatchFolder{{Path: watched}}})
-	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	f, e, r, watched, tmp := oneAtATime(t, root, true)
 
 	for attempt := range 4 {
 		f.srv.SetDelay("/api/upload", 1500*time.Millisecond)
@@ -100,9 +84,9 @@ func rewriteDuringUpload(t *testing.T, root string, putMtimeBack bool) {
 		})
 		got, err := os.ReadFile(p)
 		counts := f.serverCounts()
-		if err != nil && counts[sum(after)] == 0 {
+		if err != nil && counts[sha256hex(after)] == 0 {
 			t.Fatalf("the file was rewritten (ctime %v -> %v) after its upload started and was deleted after the upload, but the server only has its old bytes (%d) and never got the new ones: they are lost",
-				st1.Ctim, st2.Ctim, counts[sum(before)])
+				st1.Ctim, st2.Ctim, counts[sha256hex(before)])
 		}
 		if err == nil && !bytes.Equal(got, after) {
 			t.Errorf("the local file holds %q..., want the rewritten bytes", got[:8])

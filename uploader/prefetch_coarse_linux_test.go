@@ -51,6 +51,29 @@ func mountCoarseFS(t *testing.T) string {
 	return mnt
 }
 
+// oneAtATime opens an engine that uploads one file at a time from
+// root/shots (watched), with root/tmp beside it for files to move in.
+func oneAtATime(t *testing.T, root string, deleteAfter bool) (f *fixture, e *Engine, r *recorder, watched, tmp string) {
+	t.Helper()
+	watched, tmp = filepath.Join(root, "shots"), filepath.Join(root, "tmp")
+	for _, d := range []string{watched, tmp} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f = newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.Concurrency = 1
+	cfg.DeleteAfterUpload = deleteAfter
+	e = f.open(t, cfg)
+	r = recordEvents(t, e)
+	watching(t, e, AutoConfig{Folders: []WatchFolder{{Path: watched}}})
+	return f, e, r, watched, tmp
+}
+
+// sha256hex is the sha256 of b, as the fake server counts files.
+func sha256hex(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+
 func statT(t *testing.T, p string) *syscall.Stat_t {
 	t.Helper()
 	var st syscall.Stat_t
@@ -79,20 +102,7 @@ func TestReadAheadCoarseTimestampsDeleteAfterUpload(t *testing.T) {
 
 func coarseRewrite(t *testing.T, deleteAfter bool) {
 	mnt := mountCoarseFS(t)
-	watched, tmp := filepath.Join(mnt, "shots"), filepath.Join(mnt, "tmp")
-	for _, d := range []string{watched, tmp} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	cfg := f.config()
-	cfg.Concurrency = 1
-	cfg.DeleteAfterUpload = deleteAfter
-	e := f.open(t, cfg)
-	r := recordEvents(t, e)
-	watching(t, e, AutoConfig{Folders: []WatchFolder{{Path: watched}}})
-	sum := func(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }
+	f, e, r, watched, tmp := oneAtATime(t, mnt, deleteAfter)
 	moveIn := func(name string, data []byte) string {
 		t.Helper()
 		src, dst := filepath.Join(tmp, name), filepath.Join(watched, name)
@@ -159,14 +169,14 @@ func coarseRewrite(t *testing.T, deleteAfter bool) {
 				_, err := os.Lstat(p)
 				return os.IsNotExist(err)
 			})
-			if counts[sum(after)] == 0 {
-				t.Fatalf("the local file (rewritten before its upload started) was deleted after upload, but the server only has its old bytes (%d times): its content is lost", counts[sum(before)])
+			if counts[sha256hex(after)] == 0 {
+				t.Fatalf("the local file (rewritten before its upload started) was deleted after upload, but the server only has its old bytes (%d times): its content is lost", counts[sha256hex(before)])
 			}
 			return
 		}
-		if counts[sum(before)] != 0 || counts[sum(after)] != 1 {
+		if counts[sha256hex(before)] != 0 || counts[sha256hex(after)] != 1 {
 			t.Fatalf("the file was rewritten (same size, same second) before its upload started; the server got the old bytes %d times and the file as it was at the start %d times (want 0 and 1; uploads from read-ahead bytes: %d)",
-				counts[sum(before)], counts[sum(after)], e.preBudget.hits.Load())
+				counts[sha256hex(before)], counts[sha256hex(after)], e.preBudget.hits.Load())
 		}
 		return
 	}
