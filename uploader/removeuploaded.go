@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 )
@@ -48,6 +49,10 @@ func removeUploaded(r removal) (bool, error) {
 	}
 	defer f.Close()
 	defer hold.release()
+	if _, none := hold.(noHold); none && deleteNeedsLease {
+		// deleteHashed would keep it anyway: no need to read it all.
+		return false, fmt.Errorf("cannot tell whether another program is writing %s (no file lease here); it is kept", r.path)
+	}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() || !os.SameFile(fi, r.fi) || fi.Size() != r.fi.Size() {
 		return false, err

@@ -9,6 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// deleteNeedsLease: deleteHashed keeps a file it cannot take a lease on.
+const deleteNeedsLease = true
+
 // deleteHashed deletes the file f, open at path as fi, just found to hold
 // the bytes uploaded, unless a program has it open, or is opening it, for
 // writing. Our lease shows a writer only once its open reaches the lease;

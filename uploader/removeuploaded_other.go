@@ -4,6 +4,9 @@ package uploader
 
 import "os"
 
+// deleteNeedsLease: there are no leases here (see deleteHashed).
+const deleteNeedsLease = false
+
 // deleteHashed deletes the file f, open at path as fi, just found to hold
 // the bytes uploaded. It is closed first: Windows cannot delete a file this
 // process holds open without sharing deletion. A program that wrote it in
