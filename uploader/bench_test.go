@@ -3,10 +3,12 @@ package uploader
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 	"slices"
 	"sync"
 	"testing"
@@ -147,20 +149,31 @@ func quiesce() {
 // BURST_PROFILE names a folder (the whole-run -cpuprofile also counts the
 // files each run prepares); stop ends it and may be called again. Merge
 // the files with `go tool pprof uploader.test BURST_PROFILE/watched-*`.
+//
+// BURST_TRACE names a folder for an execution trace of each window instead
+// (`go tool trace -pprof=sched FILE` shows where goroutines waited for a CPU).
 func profileWindow(b *testing.B, run string) (stop func()) {
-	dir := os.Getenv("BURST_PROFILE")
-	if dir == "" {
+	var start func(io.Writer) error
+	var end func()
+	dir, ext := os.Getenv("BURST_TRACE"), ".trace"
+	switch {
+	case dir != "":
+		start, end = trace.Start, trace.Stop
+	case os.Getenv("BURST_PROFILE") != "":
+		dir, ext = os.Getenv("BURST_PROFILE"), ".pprof"
+		start, end = pprof.StartCPUProfile, pprof.StopCPUProfile
+	default:
 		return func() {}
 	}
-	f, err := os.CreateTemp(dir, run+"-*.pprof")
+	f, err := os.CreateTemp(dir, run+"-*"+ext)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := pprof.StartCPUProfile(f); err != nil {
+	if err := start(f); err != nil {
 		b.Fatal(err)
 	}
 	return sync.OnceFunc(func() {
-		pprof.StopCPUProfile()
+		end()
 		f.Close()
 	})
 }

@@ -66,7 +66,7 @@ func openForCheck(path string, b *prefetchBudget) (checked, error) {
 	if st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 		return checked{}, &os.PathError{Op: "open", Path: path, Err: errNotRegular}
 	}
-	return checked{size: st.Size, mod: time.Unix(st.Mtim.Sec, st.Mtim.Nsec), noWriter: lerr == nil, pre: pre}, nil
+	return checked{size: st.Size, mod: time.Unix(st.Mtim.Unix()), noWriter: lerr == nil, pre: pre}, nil
 }
 
 // preadFull fills buf from the start of the file, and reports whether the
