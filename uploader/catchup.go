@@ -63,6 +63,18 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
 		prefetch: &e.preBudget,
 		CatchUp:  func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
+		known: func(folder string) ([]uint64, bool) {
+			keys, ok, err := e.st.present(folder)
+			if err != nil {
+				e.log.Warn("read the files a watched folder held", "folder", folder, "err", err)
+			}
+			return keys, ok
+		},
+		present: func(folder string, keys []uint64) {
+			if err := e.st.setPresent(folder, keys); err != nil {
+				e.log.Warn("save the files a watched folder holds", "folder", folder, "err", err)
+			}
+		},
 		// Only a watcher that started counts as a run and has the folders:
 		// one that could not (no inotify instances left) counts no run,
 		// claims no folder and moves no mark, so the next start catches

@@ -173,8 +173,9 @@ func TestFailedStartLeavesRemovedFolderFresh(t *testing.T) {
 // Old pictures that were in a folder before it was first watched are never
 // uploaded ("adding ~/Pictures never uploads years of old pictures"), and
 // while watching, an attribute change alone is not a new version
-// (TestWatchNewVersionReportedAgain). So a catch-up by ctime is wrong:
-// anything that changes only an old file's inode while nothing runs — a
+// (TestWatchNewVersionReportedAgain). So the ctime alone must not decide
+// the catch-up (TestCatchUpTakesFilesArrivedWithOldMtime has what it
+// does): anything that changes only an old file's inode while nothing runs — a
 // hard-link backup (rsnapshot, cp -al), chmod/chown -R, a macOS xattr set by
 // opening it in Preview — would make the next start upload it to the
 // public host, though it was neither written nor moved in.
@@ -207,16 +208,7 @@ func TestCatchUpSkipsOldFileWhoseInodeChanged(t *testing.T) {
 
 	// Inode times come from a coarse clock: go on once it is past the end
 	// of run 1 (the folder's mark is when run 1 first saw it).
-	ended := time.Now()
-	probe := filepath.Join(t.TempDir(), "probe")
-	testutil.WaitFor(t, 5*time.Second, "the file system clock to pass the end of run 1", func() bool {
-		if err := os.WriteFile(probe, nil, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		fi, err := os.Stat(probe)
-		c, ok := changeTime(fi)
-		return err == nil && ok && c.After(ended)
-	})
+	waitChangeTimeAfter(t, time.Now())
 	// While nothing runs: a nightly hard-link backup, a chmod.
 	backup := t.TempDir()
 	if err := os.Link(linked, filepath.Join(backup, "linked.png")); err != nil {

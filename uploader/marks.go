@@ -88,6 +88,10 @@ const runKey = "\x00run"
 
 func seenKey(folder string) string { return "\x00seen:" + folder }
 
+// presentKey holds the files a folder held when it started being watched
+// (see WatcherConfig.known).
+func presentKey(folder string) string { return "\x00present:" + folder }
+
 func (ws *watchState) summary() []FolderSummary {
 	ws.mu.Lock()
 	w, _ := ws.w.(*Watcher)

@@ -482,6 +482,32 @@ func (s *store) mark(folder string) (t time.Time, ok bool, err error) {
 	return t, ok, err
 }
 
+// present returns the files (sorted fileKeys) a folder held when it last
+// started being watched; ok is false if that was never recorded.
+func (s *store) present(folder string) (keys []uint64, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketMarks).Get([]byte(presentKey(folder)))
+		if len(v) == 0 || v[0] != 1 || len(v)%8 != 1 {
+			return nil
+		}
+		keys, ok = make([]uint64, 0, len(v)/8), true
+		for i := 1; i < len(v); i += 8 {
+			keys = append(keys, binary.BigEndian.Uint64(v[i:]))
+		}
+		return nil
+	})
+	return keys, ok, err
+}
+
+func (s *store) setPresent(folder string, keys []uint64) error {
+	v := make([]byte, 1, 1+8*len(keys))
+	v[0] = 1 // format version
+	for _, k := range keys {
+		v = binary.BigEndian.AppendUint64(v, k)
+	}
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(presentKey(folder)), v) })
+}
+
 // setMark moves a folder's mark forward (never back) to t.
 func (s *store) setMark(folder string, t time.Time) error {
 	return s.update(func(tx *bolt.Tx) error {

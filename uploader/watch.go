@@ -11,10 +11,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -97,6 +99,15 @@ type WatcherConfig struct {
 	// prefetch, when set, lets the check read small files ahead (see
 	// prefetched); the bytes go with Detected.
 	prefetch *prefetchBudget
+	// known, when set, gives the files (see fileKey) a folder held when it
+	// was last watched. With it the catch-up also takes files that arrived
+	// since with an old mtime (moved in, or copied with their times kept):
+	// a change time after the mark, and a name the folder did not hold.
+	known func(folder string) ([]uint64, bool)
+	// present, when set, is given the files a folder holds (sorted keys)
+	// when it starts being watched, less those the catch-up takes: the
+	// queue records those.
+	present func(folder string, keys []uint64)
 }
 
 // Detected is a file that settled in a watched folder.
@@ -128,6 +139,8 @@ type Watcher struct {
 	catchUp  func(string) (time.Time, bool)
 	started  func()
 	prefetch *prefetchBudget
+	known    func(string) ([]uint64, bool)
+	present  func(string, []uint64)
 
 	retry time.Duration // retryEvery, shorter in tests
 
@@ -155,6 +168,8 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		catchUp:  cfg.CatchUp,
 		started:  cfg.started,
 		prefetch: cfg.prefetch,
+		known:    cfg.known,
+		present:  cfg.present,
 		retry:    retryEvery,
 		changed:  make(chan struct{}, 1),
 	}
@@ -455,8 +470,8 @@ func (r *watchRun) reconcile(full bool) {
 	now := time.Now()
 	desired := map[string]bool{}
 	type scan struct {
-		f     *runFolder
-		since time.Time
+		f    *runFolder
+		take func(rel string, fi fs.FileInfo) bool
 	}
 	var scans []scan
 	var oldParents []string
@@ -482,19 +497,27 @@ func (r *watchRun) reconcile(full bool) {
 		f.started = now
 		switch prev {
 		case "":
+			var take func(string, fs.FileInfo) bool // none
 			if r.w.catchUp != nil {
 				if since, ok := r.w.catchUp(f.Path); ok {
-					// mtime only: a ctime also moves for a chmod or a
-					// hard link, and old pictures must not go up then.
-					scans = append(scans, scan{f, since})
+					var known []uint64
+					if r.w.known != nil {
+						known, _ = r.w.known(f.Path)
+					}
+					take = arrivedSince(since, known)
 				}
+			}
+			// Walked even with nothing to take: the next start needs the
+			// files it holds now.
+			if take != nil || r.w.present != nil {
+				scans = append(scans, scan{f, take})
 			}
 		case FolderWaiting, FolderError:
 			// Take what was written since the folder was last missing (or
 			// broken): the files made between its mkdir and our Add. Older
 			// files in a folder that appears (a mounted drive, a restored
 			// backup) were not made while we waited and are left alone.
-			scans = append(scans, scan{f, prevSince.Add(-2 * time.Second)})
+			scans = append(scans, scan{f, changedSince(prevSince.Add(-2*time.Second), false)})
 		}
 	}
 	if full {
@@ -519,7 +542,7 @@ func (r *watchRun) reconcile(full bool) {
 	}
 	r.publish()
 	for _, s := range scans {
-		r.scan(s.f, s.since, false)
+		r.scan(s.f, s.take, true)
 	}
 	r.armMaint()
 }
@@ -660,7 +683,7 @@ func (r *watchRun) maintain() {
 			if f.state == FolderWatching {
 				// Whatever changed since the folder was first watched may
 				// have been missed; older files were never ours to report.
-				r.scan(f, f.started.Add(-2*time.Second), true)
+				r.scan(f, changedSince(f.started.Add(-2*time.Second), true), false)
 			}
 		}
 		return
@@ -822,25 +845,73 @@ func (r *watchRun) gone(path string) {
 // scan queues the files of a folder for the gate. After an overflow only
 // files changed after since (by mtime or, where known, ctime, which a
 // rename updates) are taken.
-func (r *watchRun) scan(f *runFolder, since time.Time, useCtime bool) {
+func (r *watchRun) scan(f *runFolder, take func(rel string, fi fs.FileInfo) bool, record bool) {
 	n := 0
+	var keys []uint64
 	err := walkFolder(f.Path, f.Recursive, nil, func(p string, fi fs.FileInfo) {
-		t := fi.ModTime()
-		if useCtime {
-			if c, ok := changeTime(fi); ok && c.After(t) {
-				t = c
-			}
-		}
-		if !since.IsZero() && !t.After(since) {
+		rel, _ := filepath.Rel(f.Path, p)
+		if take != nil && take(rel, fi) {
+			n++
+			r.touch(p, f.Path, 0)
 			return
 		}
-		n++
-		r.touch(p, f.Path, 0)
+		if record {
+			keys = append(keys, fileKey(rel))
+		}
 	}, r.w.include)
 	if err != nil {
 		r.w.log.Warn("scan watched folder", "folder", f.Path, "err", err)
 	}
-	r.w.log.Debug("scanned watched folder", "folder", f.Path, "since", since, "files", n)
+	if record && r.w.present != nil {
+		slices.Sort(keys)
+		r.w.present(f.Path, slices.Compact(keys))
+	}
+	r.w.log.Debug("scanned watched folder", "folder", f.Path, "files", n)
+}
+
+// changedSince takes the files changed after since: modified, or with
+// ctime also their inode changed (renamed in, for one).
+func changedSince(since time.Time, ctime bool) func(string, fs.FileInfo) bool {
+	return func(_ string, fi fs.FileInfo) bool {
+		t := fi.ModTime()
+		if ctime {
+			if c, ok := changeTime(fi); ok && c.After(t) {
+				t = c
+			}
+		}
+		return t.After(since)
+	}
+}
+
+// arrivedSince is the catch-up: files modified after since, and files that
+// arrived after it keeping an older mtime (moved in; copied with cp -a,
+// rsync -t, Syncthing). The ctime tells when a file arrived, but it also
+// moves when an old file's inode changes (chmod, a hard-link backup), so it
+// only counts for a name the folder did not hold when last watched (known,
+// sorted fileKeys; nil: not recorded, mtime alone). By name, not inode: a
+// folder restored from a backup gets new inodes for the same old pictures.
+func arrivedSince(since time.Time, known []uint64) func(string, fs.FileInfo) bool {
+	return func(rel string, fi fs.FileInfo) bool {
+		if fi.ModTime().After(since) {
+			return true
+		}
+		if known == nil {
+			return false
+		}
+		c, ok := changeTime(fi)
+		if !ok || !c.After(since) {
+			return false
+		}
+		_, had := slices.BinarySearch(known, fileKey(rel))
+		return !had
+	}
+}
+
+// fileKey names a file by its path in its watched folder, in 8 bytes.
+func fileKey(rel string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(filepath.ToSlash(rel)))
+	return h.Sum64()
 }
 
 // touch (re)starts the gate for path: the first check comes after wait.
