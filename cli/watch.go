@@ -26,8 +26,9 @@ func init() {
 
 Watches the folders from the settings (or the DIRs given, for this run only;
 with neither, the system's screenshot folder) and uploads every new file, copying each link to the clipboard. Files that
-arrived while nothing ran are uploaded first (settings: watch.catchUp); a
-folder watched for the first time starts from now.
+arrived while nothing ran (saved, moved or copied in) are uploaded first
+(settings: watch.catchUp); a folder watched for the first time starts from
+now, and files it already held are never uploaded.
 
 Every file is recorded in the queue before anything else happens, so nothing
 is lost: network errors and 5xx are retried with back-off, a rate limit is
