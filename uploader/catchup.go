@@ -13,10 +13,10 @@ type AutoConfig struct {
 	// Include are the extensions to take (nil: DefaultInclude; empty: all).
 	Include []string
 	// CatchUp uploads files that appeared in a watched folder while nothing
-	// ran: those modified after the folder's last-watched mark (a file
-	// moved in with an older mtime is not: see Watch). A folder seen
-	// for the first time starts from now, so adding ~/Pictures never uploads
-	// years of old pictures.
+	// ran: those modified after the folder's last-watched mark, and those
+	// moved or copied in since with an older mtime (see Watch). A folder
+	// seen for the first time starts from now, so adding ~/Pictures never
+	// uploads years of old pictures.
 	CatchUp          bool
 	Debounce, Settle time.Duration
 	// MarkEvery is how often the last-watched marks are saved (default 30 s).
@@ -36,10 +36,13 @@ const markSlack = time.Minute
 // Watch watches the folders and queues every finished file they receive,
 // first catching up on files that arrived while nothing ran (the watcher
 // scans each folder once its watch is in place, so nothing falls between).
-// The catch-up goes by mtime: a file moved in while nothing ran with an
-// older mtime (mv, unzip, Syncthing) is not taken, because telling it from
-// an old picture whose inode changed (chmod, a hard-link backup) would take
-// ctime, and old pictures must never be uploaded by surprise.
+// The catch-up takes files modified after the folder's mark, and files
+// that arrived after it with an older mtime (mv, cp -a, Syncthing): a
+// ctime after the mark, and neither the name nor the inode of a file the
+// folder held when it last started being watched (heldFiles) — so an old
+// picture whose inode changed (chmod, a hard-link backup), restored from a
+// backup, or renamed, is never uploaded by surprise. Windows has no ctime
+// there: the mtime alone.
 // It returns nil when ctx ends, or an error if the watcher cannot start.
 func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 	slack := markSlack + ac.Debounce + ac.Settle
@@ -63,16 +66,16 @@ func (e *Engine) Watch(ctx context.Context, ac AutoConfig) error {
 		Folders: ac.Folders, Include: ac.Include, Debounce: ac.Debounce, Settle: ac.Settle, Logger: e.log,
 		prefetch: &e.preBudget,
 		CatchUp:  func(folder string) (time.Time, bool) { return e.catchUpSince(folder, ac.CatchUp, prevRun, run) },
-		known: func(folder string) ([]uint64, bool) {
-			keys, ok, err := e.st.present(folder)
+		held: func(folder string) *heldFiles {
+			h, err := e.st.held(folder)
 			if err != nil {
-				e.log.Warn("read the files a watched folder held", "folder", folder, "err", err)
+				e.log.Warn("read what a watched folder held", "folder", folder, "err", err)
 			}
-			return keys, ok
+			return h
 		},
-		present: func(folder string, keys []uint64) {
-			if err := e.st.setPresent(folder, keys); err != nil {
-				e.log.Warn("save the files a watched folder holds", "folder", folder, "err", err)
+		setHeld: func(folder string, h *heldFiles) {
+			if err := e.st.setHeld(folder, h); err != nil {
+				e.log.Warn("save what a watched folder holds", "folder", folder, "err", err)
 			}
 		},
 		// Only a watcher that started counts as a run and has the folders:

@@ -3,6 +3,7 @@ package uploader
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -121,10 +122,10 @@ func TestCatchUpWithoutRecordByMtime(t *testing.T) {
 	}
 	stop := watching(t, e1, ac)
 	stop()
-	if _, ok, err := e1.st.present(f.dir); err != nil || !ok {
-		t.Fatalf("the files the folder held were not recorded: %v, %v", ok, err)
+	if h, err := e1.st.held(f.dir); err != nil || h == nil {
+		t.Fatalf("what the folder held was not recorded: %v, %v", h, err)
 	}
-	if err := e1.st.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Delete([]byte(presentKey(f.dir))) }); err != nil {
+	if err := e1.st.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHeld).Delete([]byte(f.dir)) }); err != nil {
 		t.Fatal(err)
 	}
 	if err := e1.Close(); err != nil {
@@ -149,32 +150,36 @@ func TestCatchUpWithoutRecordByMtime(t *testing.T) {
 	if n := uploadedPaths(r.snapshot())[old]; n != 0 {
 		t.Errorf("with no record of the folder, an old-mtime file was uploaded %d times", n)
 	}
-	if _, ok, _ := e2.st.present(f.dir); !ok {
-		t.Error("the second start did not record the files the folder holds")
+	if h, _ := e2.st.held(f.dir); h == nil {
+		t.Error("the second start did not record what the folder holds")
 	}
 }
 
-func TestPresentRoundTrip(t *testing.T) {
+func TestHeldRoundTrip(t *testing.T) {
 	st, err := openStore(t.TempDir(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.close()
-	if _, ok, err := st.present("/a"); ok || err != nil {
-		t.Fatalf("nothing recorded: got ok %v, %v", ok, err)
+	if h, err := st.held("/a"); h != nil || err != nil {
+		t.Fatalf("nothing recorded: got %v, %v", h, err)
 	}
-	for _, keys := range [][]uint64{{}, {1, 5, 1 << 63}} {
-		if err := st.setPresent("/a", keys); err != nil {
+	for _, want := range []*heldFiles{
+		{include: []string{}, names: []uint64{}, inos: []uint64{}},
+		{recursive: true, include: []string{"png", "mp4"}, names: []uint64{1, 5, 1 << 63}, inos: []uint64{7}},
+	} {
+		if err := st.setHeld("/a", want); err != nil {
 			t.Fatal(err)
 		}
-		got, ok, err := st.present("/a")
-		if err != nil || !ok || got == nil || len(got) != len(keys) {
-			t.Fatalf("after %v: got %v, %v, %v", keys, got, ok, err)
+		got, err := st.held("/a")
+		if err != nil || got == nil || !reflect.DeepEqual(*got, *want) {
+			t.Fatalf("saved %+v, read %+v, %v", want, got, err)
 		}
-		for i := range keys {
-			if got[i] != keys[i] {
-				t.Fatalf("after %v: got %v", keys, got)
-			}
+	}
+	for _, bad := range [][]byte{nil, {9, 0}, {heldFormat, 0, 5}, {heldFormat, 0, 0, 1, 1, 2}} {
+		var h heldFiles
+		if h.UnmarshalBinary(bad) == nil {
+			t.Errorf("%v read as %+v", bad, h)
 		}
 	}
 }

@@ -61,6 +61,9 @@ func (ws *watchState) release(e *Engine, folders []string) {
 		if err := e.st.setCounter(seenKey(f), released); err != nil {
 			e.log.Warn("save last-watched mark", "folder", f, "err", err)
 		}
+		if err := e.st.deleteHeld(f); err != nil {
+			e.log.Warn("forget what a watched folder held", "folder", f, "err", err)
+		}
 	}
 }
 
@@ -87,10 +90,6 @@ func (ws *watchState) saveMarks(e *Engine) {
 const runKey = "\x00run"
 
 func seenKey(folder string) string { return "\x00seen:" + folder }
-
-// presentKey holds the files a folder held when it started being watched
-// (see WatcherConfig.known).
-func presentKey(folder string) string { return "\x00present:" + folder }
 
 func (ws *watchState) summary() []FolderSummary {
 	ws.mu.Lock()

@@ -26,6 +26,9 @@ var (
 	bucketRecords = []byte("records")
 	bucketHistory = []byte("history")
 	bucketMarks   = []byte("marks")
+	// bucketHeld has, by folder, what it held when it last started being
+	// watched (heldFiles); apart from the marks, which are written often.
+	bucketHeld = []byte("held")
 )
 
 // store is the bbolt database and the link log in front of it. Every method
@@ -60,7 +63,7 @@ func openStore(stateDir string, wait time.Duration) (*store, error) {
 		return nil, fmt.Errorf("open upload queue %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketItems, bucketPaths, bucketRecords, bucketHistory, bucketMarks} {
+		for _, b := range [][]byte{bucketItems, bucketPaths, bucketRecords, bucketHistory, bucketMarks, bucketHeld} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -482,30 +485,33 @@ func (s *store) mark(folder string) (t time.Time, ok bool, err error) {
 	return t, ok, err
 }
 
-// present returns the files (sorted fileKeys) a folder held when it last
-// started being watched; ok is false if that was never recorded.
-func (s *store) present(folder string) (keys []uint64, ok bool, err error) {
+// held returns what a folder held when it last started being watched (nil:
+// not recorded, or in a format this version does not read).
+func (s *store) held(folder string) (h *heldFiles, err error) {
 	err = s.db.View(func(tx *bolt.Tx) error {
-		v := tx.Bucket(bucketMarks).Get([]byte(presentKey(folder)))
-		if len(v) == 0 || v[0] != 1 || len(v)%8 != 1 {
+		v := tx.Bucket(bucketHeld).Get([]byte(folder))
+		if v == nil {
 			return nil
 		}
-		keys, ok = make([]uint64, 0, len(v)/8), true
-		for i := 1; i < len(v); i += 8 {
-			keys = append(keys, binary.BigEndian.Uint64(v[i:]))
+		h = new(heldFiles)
+		if h.UnmarshalBinary(v) != nil {
+			h = nil
 		}
 		return nil
 	})
-	return keys, ok, err
+	return h, err
 }
 
-func (s *store) setPresent(folder string, keys []uint64) error {
-	v := make([]byte, 1, 1+8*len(keys))
-	v[0] = 1 // format version
-	for _, k := range keys {
-		v = binary.BigEndian.AppendUint64(v, k)
+func (s *store) deleteHeld(folder string) error {
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHeld).Delete([]byte(folder)) })
+}
+
+func (s *store) setHeld(folder string, h *heldFiles) error {
+	v, err := h.MarshalBinary()
+	if err != nil {
+		return err
 	}
-	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMarks).Put([]byte(presentKey(folder)), v) })
+	return s.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketHeld).Put([]byte(folder), v) })
 }
 
 // setMark moves a folder's mark forward (never back) to t.

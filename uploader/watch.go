@@ -11,12 +11,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -88,10 +86,11 @@ type WatcherConfig struct {
 	// Debounce+Settle after its last event, except one renamed in complete
 	// where the writer check is possible (see movedInQuiet).
 	Settle time.Duration
-	// CatchUp, when set, is asked for each folder as it starts being watched
-	// (at Run, and when SetFolders adds it); files in it modified after the
-	// returned time are then reported. Scanning after the watch is in place
-	// leaves no gap between catch-up and watching. ok false: no catch-up.
+	// CatchUp, when set, is asked for each folder when Run (or SetFolders)
+	// first places it, before it may wait to exist; once it is watched, the
+	// files that arrived after the returned time are reported (see
+	// arrivedSince). Scanning after the watch is in place leaves no gap
+	// between catch-up and watching. ok false: no catch-up.
 	CatchUp func(folder string) (since time.Time, ok bool)
 	Logger  *slog.Logger
 	// started is called once Run watches (before any CatchUp question).
@@ -99,15 +98,14 @@ type WatcherConfig struct {
 	// prefetch, when set, lets the check read small files ahead (see
 	// prefetched); the bytes go with Detected.
 	prefetch *prefetchBudget
-	// known, when set, gives the files (see fileKey) a folder held when it
-	// was last watched. With it the catch-up also takes files that arrived
-	// since with an old mtime (moved in, or copied with their times kept):
-	// a change time after the mark, and a name the folder did not hold.
-	known func(folder string) ([]uint64, bool)
-	// present, when set, is given the files a folder holds (sorted keys)
-	// when it starts being watched, less those the catch-up takes: the
-	// queue records those.
-	present func(folder string, keys []uint64)
+	// held, when set, gives what a folder held when it last started being
+	// watched (nil: not known). With it the catch-up also takes files that
+	// arrived since with an old mtime (moved in, or copied with their
+	// times kept); see arrivedSince.
+	held func(folder string) *heldFiles
+	// setHeld, when set, is given what a folder holds when it starts being
+	// watched, less the files the catch-up takes (the queue records those).
+	setHeld func(folder string, h *heldFiles)
 }
 
 // Detected is a file that settled in a watched folder.
@@ -139,8 +137,8 @@ type Watcher struct {
 	catchUp  func(string) (time.Time, bool)
 	started  func()
 	prefetch *prefetchBudget
-	known    func(string) ([]uint64, bool)
-	present  func(string, []uint64)
+	held     func(string) *heldFiles
+	setHeld  func(string, *heldFiles)
 
 	retry time.Duration // retryEvery, shorter in tests
 
@@ -168,8 +166,8 @@ func NewWatcher(cfg WatcherConfig) (*Watcher, error) {
 		catchUp:  cfg.CatchUp,
 		started:  cfg.started,
 		prefetch: cfg.prefetch,
-		known:    cfg.known,
-		present:  cfg.present,
+		held:     cfg.held,
+		setHeld:  cfg.setHeld,
 		retry:    retryEvery,
 		changed:  make(chan struct{}, 1),
 	}
@@ -375,6 +373,11 @@ type runFolder struct {
 	since   time.Time // state entered
 	waitOn  string    // existing ancestor watched while waiting
 	started time.Time // became watched: older changes were not ours to see
+	// The catch-up, asked when the folder is first placed in this run (its
+	// mark moves on while it waits to exist), done when it is first watched.
+	catchUp  func(string, fs.FileInfo) bool
+	caughtUp bool
+	held     *heldFiles // what it held when it started being watched
 }
 
 type reportedVersion struct {
@@ -483,6 +486,15 @@ func (r *watchRun) reconcile(full bool) {
 		if f.waitOn != "" {
 			oldParents = append(oldParents, f.waitOn)
 		}
+		if prev == "" && !f.caughtUp && f.catchUp == nil && r.w.catchUp != nil {
+			if since, ok := r.w.catchUp(f.Path); ok {
+				var held *heldFiles
+				if r.w.held != nil {
+					held = r.w.held(f.Path)
+				}
+				f.catchUp = arrivedSince(since, held)
+			}
+		}
 		state, errText, waitOn := r.place(f, desired)
 		if state != prev || errText != f.err || waitOn != f.waitOn {
 			if state != prev {
@@ -495,29 +507,22 @@ func (r *watchRun) reconcile(full bool) {
 			continue
 		}
 		f.started = now
-		switch prev {
-		case "":
-			var take func(string, fs.FileInfo) bool // none
-			if r.w.catchUp != nil {
-				if since, ok := r.w.catchUp(f.Path); ok {
-					var known []uint64
-					if r.w.known != nil {
-						known, _ = r.w.known(f.Path)
-					}
-					take = arrivedSince(since, known)
-				}
-			}
-			// Walked even with nothing to take: the next start needs the
-			// files it holds now.
-			if take != nil || r.w.present != nil {
-				scans = append(scans, scan{f, take})
-			}
-		case FolderWaiting, FolderError:
+		var take func(string, fs.FileInfo) bool
+		if prev == FolderWaiting || prev == FolderError {
 			// Take what was written since the folder was last missing (or
 			// broken): the files made between its mkdir and our Add. Older
 			// files in a folder that appears (a mounted drive, a restored
 			// backup) were not made while we waited and are left alone.
-			scans = append(scans, scan{f, changedSince(prevSince.Add(-2*time.Second), false)})
+			take = changedSince(prevSince.Add(-2*time.Second), false)
+		}
+		if !f.caughtUp && f.catchUp != nil {
+			take = either(take, f.catchUp)
+		}
+		f.caughtUp = true
+		// Walked even with nothing to take: a rescan and the next start
+		// need what it holds now.
+		if take != nil || haveChangeTime {
+			scans = append(scans, scan{f, take})
 		}
 	}
 	if full {
@@ -683,7 +688,7 @@ func (r *watchRun) maintain() {
 			if f.state == FolderWatching {
 				// Whatever changed since the folder was first watched may
 				// have been missed; older files were never ours to report.
-				r.scan(f, changedSince(f.started.Add(-2*time.Second), true), false)
+				r.scan(f, r.changedInRun(f), false)
 			}
 		}
 		return
@@ -842,12 +847,12 @@ func (r *watchRun) gone(path string) {
 	}
 }
 
-// scan queues the files of a folder for the gate. After an overflow only
-// files changed after since (by mtime or, where known, ctime, which a
-// rename updates) are taken.
+// scan walks a folder and queues the files take picks for the gate (nil:
+// none). With record, the others are what the folder holds (f.held; saved
+// with setHeld when the walk saw everything).
 func (r *watchRun) scan(f *runFolder, take func(rel string, fi fs.FileInfo) bool, record bool) {
 	n := 0
-	var keys []uint64
+	l := newLister(f.Recursive, r.w.include)
 	err := walkFolder(f.Path, f.Recursive, nil, func(p string, fi fs.FileInfo) {
 		rel, _ := filepath.Rel(f.Path, p)
 		if take != nil && take(rel, fi) {
@@ -855,18 +860,34 @@ func (r *watchRun) scan(f *runFolder, take func(rel string, fi fs.FileInfo) bool
 			r.touch(p, f.Path, 0)
 			return
 		}
-		if record {
-			keys = append(keys, fileKey(rel))
-		}
+		l.add(rel, fi)
 	}, r.w.include)
 	if err != nil {
 		r.w.log.Warn("scan watched folder", "folder", f.Path, "err", err)
 	}
-	if record && r.w.present != nil {
-		slices.Sort(keys)
-		r.w.present(f.Path, slices.Compact(keys))
+	if record {
+		h := l.done()
+		// A walk with errors missed files: it is not kept as the whole
+		// list, only added to what is known.
+		if err == nil && r.w.setHeld != nil {
+			r.w.setHeld(f.Path, h)
+		}
+		cur := *h
+		cur.merge(f.held)
+		f.held = &cur
 	}
 	r.w.log.Debug("scanned watched folder", "folder", f.Path, "files", n)
+}
+
+// changedInRun is the rescan after lost events: files changed since f was
+// first watched, by mtime, or by ctime (renamed in) when f did not hold
+// them then (a chmod or a hard link moves an old file's ctime too).
+func (r *watchRun) changedInRun(f *runFolder) func(string, fs.FileInfo) bool {
+	since := f.started.Add(-2 * time.Second)
+	if f.held == nil {
+		return changedSince(since, true)
+	}
+	return arrivedSince(since, f.held)
 }
 
 // changedSince takes the files changed after since: modified, or with
@@ -883,35 +904,11 @@ func changedSince(since time.Time, ctime bool) func(string, fs.FileInfo) bool {
 	}
 }
 
-// arrivedSince is the catch-up: files modified after since, and files that
-// arrived after it keeping an older mtime (moved in; copied with cp -a,
-// rsync -t, Syncthing). The ctime tells when a file arrived, but it also
-// moves when an old file's inode changes (chmod, a hard-link backup), so it
-// only counts for a name the folder did not hold when last watched (known,
-// sorted fileKeys; nil: not recorded, mtime alone). By name, not inode: a
-// folder restored from a backup gets new inodes for the same old pictures.
-func arrivedSince(since time.Time, known []uint64) func(string, fs.FileInfo) bool {
-	return func(rel string, fi fs.FileInfo) bool {
-		if fi.ModTime().After(since) {
-			return true
-		}
-		if known == nil {
-			return false
-		}
-		c, ok := changeTime(fi)
-		if !ok || !c.After(since) {
-			return false
-		}
-		_, had := slices.BinarySearch(known, fileKey(rel))
-		return !had
+func either(a, b func(string, fs.FileInfo) bool) func(string, fs.FileInfo) bool {
+	if a == nil {
+		return b
 	}
-}
-
-// fileKey names a file by its path in its watched folder, in 8 bytes.
-func fileKey(rel string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(filepath.ToSlash(rel)))
-	return h.Sum64()
+	return func(rel string, fi fs.FileInfo) bool { return a(rel, fi) || b(rel, fi) }
 }
 
 // touch (re)starts the gate for path: the first check comes after wait.

@@ -48,7 +48,16 @@ func ScanFolder(f WatchFolder, include []string, since time.Time) ([]Detected, e
 // subfolders are collected and the walk goes on.
 func walkFolder(root string, recursive bool, dir func(path string) error, file func(path string, fi fs.FileInfo), include []string) error {
 	var errs []error
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	// A watched folder may be a symlink (~/Pictures on another disk):
+	// WalkDir follows a root given with a trailing separator.
+	walkRoot := root
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		walkRoot = root + string(filepath.Separator)
+	}
+	err := filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
+		if path == walkRoot {
+			path = root
+		}
 		if err != nil {
 			if path == root {
 				return err

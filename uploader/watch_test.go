@@ -512,6 +512,18 @@ func TestWatchVanishedBeforeSettling(t *testing.T) {
 	}
 }
 
+// wtStartLossy watches dir, losing the events of the file names stored in
+// drop; fw is the fsnotify watcher, to send it errors.
+func wtStartLossy(t *testing.T, dir string) (fw *fsnotify.Watcher, drop *sync.Map, rec *wtRec) {
+	drop = new(sync.Map)
+	_, rec = wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}},
+		func(w *Watcher) {
+			w.testFS = func(f *fsnotify.Watcher) { fw = f }
+			w.testDrop = func(ev fsnotify.Event) bool { _, ok := drop.Load(filepath.Base(ev.Name)); return ok }
+		})
+	return fw, drop, rec
+}
+
 func TestWatchOverflowRescans(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "old.png")
@@ -522,13 +534,7 @@ func TestWatchOverflowRescans(t *testing.T) {
 	if err := os.Chtimes(old, ago, ago); err != nil {
 		t.Fatal(err)
 	}
-	var fw *fsnotify.Watcher
-	var drop sync.Map
-	_, rec := wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}},
-		func(w *Watcher) {
-			w.testFS = func(f *fsnotify.Watcher) { fw = f }
-			w.testDrop = func(ev fsnotify.Event) bool { _, ok := drop.Load(filepath.Base(ev.Name)); return ok }
-		})
+	fw, drop, rec := wtStartLossy(t, dir)
 	lost := filepath.Join(dir, "lost.png")
 	drop.Store("lost.png", true)
 	wtWrite(t, lost, 77)

@@ -1,0 +1,180 @@
+package uploader
+
+import (
+	"encoding/binary"
+	"errors"
+	"hash/fnv"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+)
+
+// heldFiles is what a watched folder held when it started being watched:
+// the names (relative paths) and inode numbers of its files, and the scope
+// they were listed in. It tells a file that arrived while nothing watched
+// from an old one whose inode merely changed (chmod, a hard-link backup):
+// both get a new ctime, only the first is new by name and by inode. By
+// name: a folder restored from a backup gets new inodes for old pictures.
+// By inode: an old picture renamed keeps its inode.
+type heldFiles struct {
+	recursive bool
+	include   []string // the include list in force (never nil)
+	names     []uint64 // sorted fileKeys
+	inos      []uint64 // sorted inode numbers
+}
+
+// inScope reports whether the listing would have seen the file at rel: a
+// file out of it (in a subfolder, or of a type then not included) may be
+// an old one and is left to its mtime.
+func (h *heldFiles) inScope(rel string) bool {
+	return (h.recursive || !strings.ContainsRune(filepath.ToSlash(rel), '/')) && Included(filepath.Base(rel), h.include)
+}
+
+// has reports whether the file at rel (described by fi) was held, by name
+// or by inode.
+func (h *heldFiles) has(rel string, fi fs.FileInfo) bool {
+	if _, ok := slices.BinarySearch(h.names, fileKey(rel)); ok {
+		return true
+	}
+	ino, ok := fileIno(fi)
+	if !ok {
+		return false
+	}
+	_, ok = slices.BinarySearch(h.inos, ino)
+	return ok
+}
+
+// merge adds what o holds (listed in any scope: more held only means fewer
+// files taken by their ctime).
+func (h *heldFiles) merge(o *heldFiles) {
+	if o == nil {
+		return
+	}
+	h.names = sortedUnion(h.names, o.names)
+	h.inos = sortedUnion(h.inos, o.inos)
+}
+
+func sortedUnion(a, b []uint64) []uint64 {
+	out := slices.Concat(a, b)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// fileKey names a file by its path in its watched folder, in 8 bytes.
+func fileKey(rel string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(filepath.ToSlash(rel)))
+	return h.Sum64()
+}
+
+// lister collects a heldFiles while a folder is walked.
+type lister struct{ h heldFiles }
+
+func newLister(recursive bool, include []string) *lister {
+	if include == nil {
+		include = DefaultInclude
+	}
+	return &lister{heldFiles{recursive: recursive, include: slices.Clone(include)}}
+}
+
+func (l *lister) add(rel string, fi fs.FileInfo) {
+	l.h.names = append(l.h.names, fileKey(rel))
+	if ino, ok := fileIno(fi); ok {
+		l.h.inos = append(l.h.inos, ino)
+	}
+}
+
+func (l *lister) done() *heldFiles {
+	slices.Sort(l.h.names)
+	l.h.names = slices.Compact(l.h.names)
+	slices.Sort(l.h.inos)
+	l.h.inos = slices.Compact(l.h.inos)
+	return &l.h
+}
+
+// arrivedSince is the catch-up: files modified after since, and files that
+// arrived after it keeping an older mtime (moved in; copied with cp -a,
+// rsync -t, Syncthing). The ctime tells when a file arrived, but it also
+// moves when an old file's inode changes, so it only counts for a file
+// the folder did not hold (see heldFiles) when held has it in scope; nil:
+// nothing listed, the mtime alone.
+func arrivedSince(since time.Time, held *heldFiles) func(string, fs.FileInfo) bool {
+	return func(rel string, fi fs.FileInfo) bool {
+		if fi.ModTime().After(since) {
+			return true
+		}
+		if held == nil || !held.inScope(rel) {
+			return false
+		}
+		c, ok := changeTime(fi)
+		return ok && c.After(since) && !held.has(rel, fi)
+	}
+}
+
+const heldFormat = 1
+
+func (h *heldFiles) MarshalBinary() ([]byte, error) {
+	b := []byte{heldFormat, 0}
+	if h.recursive {
+		b[1] = 1
+	}
+	b = binary.AppendUvarint(b, uint64(len(h.include)))
+	for _, s := range h.include {
+		b = binary.AppendUvarint(b, uint64(len(s)))
+		b = append(b, s...)
+	}
+	for _, list := range [][]uint64{h.names, h.inos} {
+		b = binary.AppendUvarint(b, uint64(len(list)))
+		for _, k := range list {
+			b = binary.BigEndian.AppendUint64(b, k)
+		}
+	}
+	return b, nil
+}
+
+var errHeldFormat = errors.New("unknown format of the files a folder held")
+
+func (h *heldFiles) UnmarshalBinary(b []byte) error {
+	if len(b) < 2 || b[0] != heldFormat {
+		return errHeldFormat
+	}
+	*h = heldFiles{recursive: b[1] == 1, include: []string{}}
+	b = b[2:]
+	next := func() (uint64, bool) {
+		n, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return n, true
+	}
+	n, ok := next()
+	if !ok || n > uint64(len(b)) {
+		return errHeldFormat
+	}
+	for range n {
+		l, ok := next()
+		if !ok || l > uint64(len(b)) {
+			return errHeldFormat
+		}
+		h.include = append(h.include, string(b[:l]))
+		b = b[l:]
+	}
+	for _, list := range []*[]uint64{&h.names, &h.inos} {
+		n, ok := next()
+		if !ok || n > uint64(len(b))/8 {
+			return errHeldFormat
+		}
+		*list = make([]uint64, n)
+		for i := range *list {
+			(*list)[i] = binary.BigEndian.Uint64(b)
+			b = b[8:]
+		}
+	}
+	if len(b) != 0 {
+		return errHeldFormat
+	}
+	return nil
+}
