@@ -231,6 +231,10 @@ func (e *Engine) catchUpSince(folder string, catchUp bool, prevRun, run uint64) 
 		if err := e.st.setMark(folder, time.Now()); err != nil {
 			e.log.Warn("save last-watched mark", "folder", folder, "err", err)
 		}
+		// What it held before it was taken out is not what it holds.
+		if err := e.st.deleteHeld(folder); err != nil {
+			e.log.Warn("forget what a watched folder held", "folder", folder, "err", err)
+		}
 		return time.Time{}, false
 	}
 	if !catchUp || m.IsZero() {

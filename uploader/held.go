@@ -22,7 +22,10 @@ type heldFiles struct {
 	recursive bool
 	include   []string // the include list in force (never nil)
 	names     []uint64 // sorted fileKeys
-	inos      []uint64 // sorted inode numbers
+	inos      []uint64 // sorted inodeKeys
+	// partial: the walk missed some files (an unreadable subfolder), so a
+	// file it does not list may be an old one. Not saved.
+	partial bool
 }
 
 // inScope reports whether the listing would have seen the file at rel: a
@@ -38,12 +41,27 @@ func (h *heldFiles) has(rel string, fi fs.FileInfo) bool {
 	if _, ok := slices.BinarySearch(h.names, fileKey(rel)); ok {
 		return true
 	}
-	ino, ok := fileIno(fi)
+	ino, ok := inodeKey(fi)
 	if !ok {
 		return false
 	}
 	_, ok = slices.BinarySearch(h.inos, ino)
 	return ok
+}
+
+// inodeKey names a file by its inode number, size and mtime, in 8 bytes.
+func inodeKey(fi fs.FileInfo) (uint64, bool) {
+	ino, ok := fileIno(fi)
+	if !ok {
+		return 0, false
+	}
+	h := fnv.New64a()
+	var b [24]byte
+	binary.BigEndian.PutUint64(b[0:], ino)
+	binary.BigEndian.PutUint64(b[8:], uint64(fi.Size()))
+	binary.BigEndian.PutUint64(b[16:], uint64(fi.ModTime().UnixNano()))
+	h.Write(b[:])
+	return h.Sum64(), true
 }
 
 // merge adds what o holds (listed in any scope: more held only means fewer
@@ -52,6 +70,7 @@ func (h *heldFiles) merge(o *heldFiles) {
 	if o == nil {
 		return
 	}
+	h.partial = h.partial || o.partial
 	h.names = sortedUnion(h.names, o.names)
 	h.inos = sortedUnion(h.inos, o.inos)
 }
@@ -81,7 +100,7 @@ func newLister(recursive bool, include []string) *lister {
 
 func (l *lister) add(rel string, fi fs.FileInfo) {
 	l.h.names = append(l.h.names, fileKey(rel))
-	if ino, ok := fileIno(fi); ok {
+	if ino, ok := inodeKey(fi); ok {
 		l.h.inos = append(l.h.inos, ino)
 	}
 }
@@ -105,7 +124,7 @@ func arrivedSince(since time.Time, held *heldFiles) func(string, fs.FileInfo) bo
 		if fi.ModTime().After(since) {
 			return true
 		}
-		if held == nil || !held.inScope(rel) {
+		if held == nil || held.partial || !held.inScope(rel) {
 			return false
 		}
 		c, ok := changeTime(fi)

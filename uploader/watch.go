@@ -868,7 +868,8 @@ func (r *watchRun) scan(f *runFolder, take func(rel string, fi fs.FileInfo) bool
 	if record {
 		h := l.done()
 		// A walk with errors missed files: it is not kept as the whole
-		// list, only added to what is known.
+		// list, and the rescan goes by mtime alone.
+		h.partial = err != nil
 		if err == nil && r.w.setHeld != nil {
 			r.w.setHeld(f.Path, h)
 		}

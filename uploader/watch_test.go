@@ -512,16 +512,28 @@ func TestWatchVanishedBeforeSettling(t *testing.T) {
 	}
 }
 
-// wtStartLossy watches dir, losing the events of the file names stored in
+// wtStartLossy watches f, losing the events of the file names stored in
 // drop; fw is the fsnotify watcher, to send it errors.
-func wtStartLossy(t *testing.T, dir string) (fw *fsnotify.Watcher, drop *sync.Map, rec *wtRec) {
+func wtStartLossy(t *testing.T, f WatchFolder) (fw *fsnotify.Watcher, drop *sync.Map, rec *wtRec) {
 	drop = new(sync.Map)
-	_, rec = wtStart(t, WatcherConfig{Folders: []WatchFolder{{Path: dir}}},
+	_, rec = wtStart(t, WatcherConfig{Folders: []WatchFolder{f}},
 		func(w *Watcher) {
 			w.testFS = func(f *fsnotify.Watcher) { fw = f }
 			w.testDrop = func(ev fsnotify.Event) bool { _, ok := drop.Load(filepath.Base(ev.Name)); return ok }
 		})
 	return fw, drop, rec
+}
+
+// wtOverflow loses the events of a new file in dir, then overflows the
+// watcher, and waits until the rescan has found that file.
+func wtOverflow(t *testing.T, fw *fsnotify.Watcher, drop *sync.Map, rec *wtRec, dir string) {
+	t.Helper()
+	lost := filepath.Join(dir, "lost.png")
+	drop.Store("lost.png", true)
+	wtWrite(t, lost, 77)
+	fw.Errors <- fsnotify.ErrEventOverflow
+	wtWait(t, 5*time.Second, "the rescan to find the lost file", func() bool { return rec.count(lost) == 1 })
+	wtSentinel(t, rec, dir)
 }
 
 func TestWatchOverflowRescans(t *testing.T) {
@@ -534,7 +546,7 @@ func TestWatchOverflowRescans(t *testing.T) {
 	if err := os.Chtimes(old, ago, ago); err != nil {
 		t.Fatal(err)
 	}
-	fw, drop, rec := wtStartLossy(t, dir)
+	fw, drop, rec := wtStartLossy(t, WatchFolder{Path: dir})
 	lost := filepath.Join(dir, "lost.png")
 	drop.Store("lost.png", true)
 	wtWrite(t, lost, 77)
