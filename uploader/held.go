@@ -16,8 +16,10 @@ import (
 // they were listed in. It tells a file that arrived while nothing watched
 // from an old one whose inode merely changed (chmod, a hard-link backup):
 // both get a new ctime, only the first is new by name and by inode. By
-// name: a folder restored from a backup gets new inodes for old pictures.
-// By inode: an old picture renamed keeps its inode.
+// name and mtime: a folder restored from a backup gets new inodes for old
+// pictures (a new photo under an old name has another mtime). By inode and
+// size: an old picture renamed, or re-dated, keeps its inode (a new file
+// given a deleted picture's inode number has another size).
 type heldFiles struct {
 	recursive bool
 	include   []string // the include list in force (never nil)
@@ -38,7 +40,7 @@ func (h *heldFiles) inScope(rel string) bool {
 // has reports whether the file at rel (described by fi) was held, by name
 // or by inode.
 func (h *heldFiles) has(rel string, fi fs.FileInfo) bool {
-	if _, ok := slices.BinarySearch(h.names, fileKey(rel)); ok {
+	if _, ok := slices.BinarySearch(h.names, fileKey(rel, fi)); ok {
 		return true
 	}
 	ino, ok := inodeKey(fi)
@@ -49,17 +51,16 @@ func (h *heldFiles) has(rel string, fi fs.FileInfo) bool {
 	return ok
 }
 
-// inodeKey names a file by its inode number, size and mtime, in 8 bytes.
+// inodeKey names a file by its inode number and size, in 8 bytes.
 func inodeKey(fi fs.FileInfo) (uint64, bool) {
 	ino, ok := fileIno(fi)
 	if !ok {
 		return 0, false
 	}
 	h := fnv.New64a()
-	var b [24]byte
+	var b [16]byte
 	binary.BigEndian.PutUint64(b[0:], ino)
 	binary.BigEndian.PutUint64(b[8:], uint64(fi.Size()))
-	binary.BigEndian.PutUint64(b[16:], uint64(fi.ModTime().UnixNano()))
 	h.Write(b[:])
 	return h.Sum64(), true
 }
@@ -81,10 +82,11 @@ func sortedUnion(a, b []uint64) []uint64 {
 	return slices.Compact(out)
 }
 
-// fileKey names a file by its path in its watched folder, in 8 bytes.
-func fileKey(rel string) uint64 {
+// fileKey names a file by its path in its watched folder and its mtime,
+// in 8 bytes.
+func fileKey(rel string, fi fs.FileInfo) uint64 {
 	h := fnv.New64a()
-	h.Write([]byte(filepath.ToSlash(rel)))
+	h.Write(binary.BigEndian.AppendUint64([]byte(filepath.ToSlash(rel)), uint64(fi.ModTime().UnixNano())))
 	return h.Sum64()
 }
 
@@ -99,7 +101,7 @@ func newLister(recursive bool, include []string) *lister {
 }
 
 func (l *lister) add(rel string, fi fs.FileInfo) {
-	l.h.names = append(l.h.names, fileKey(rel))
+	l.h.names = append(l.h.names, fileKey(rel, fi))
 	if ino, ok := inodeKey(fi); ok {
 		l.h.inos = append(l.h.inos, ino)
 	}
@@ -132,7 +134,7 @@ func arrivedSince(since time.Time, held *heldFiles) func(string, fs.FileInfo) bo
 	}
 }
 
-const heldFormat = 1
+const heldFormat = 2 // 1 keyed names by path alone
 
 func (h *heldFiles) MarshalBinary() ([]byte, error) {
 	b := []byte{heldFormat, 0}

@@ -67,16 +67,29 @@ func (ws *watchState) release(e *Engine, folders []string) {
 	}
 }
 
-// saveMarks moves each watched folder's mark to now minus the slack.
+// saveMarks moves each watched folder's mark to now minus the slack. A
+// folder that waits to exist, or cannot be watched, keeps its mark: files
+// made in it meanwhile (a share, a card) are caught up when it is back,
+// in this run or the next.
 func (ws *watchState) saveMarks(e *Engine) {
 	ws.mu.Lock()
 	folders, ok, slack := ws.folders, ws.ok, ws.slack
+	w, _ := ws.w.(*Watcher)
 	ws.mu.Unlock()
 	if !ok {
 		return
 	}
+	watching := map[string]bool{}
+	if w != nil {
+		for _, st := range w.Status() {
+			watching[st.Path] = st.State == FolderWatching
+		}
+	}
 	t := time.Now().Add(-slack)
 	for _, f := range folders {
+		if w != nil && !watching[f] {
+			continue
+		}
 		if err := e.st.setMark(f, t); err != nil {
 			e.log.Warn("save last-watched mark", "folder", f, "err", err)
 		}

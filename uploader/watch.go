@@ -645,8 +645,27 @@ func (r *watchRun) add(dir string, root bool) error {
 // unwatch stops watching dir; the kernel may already have dropped it.
 func (r *watchRun) unwatch(dir string) {
 	delete(r.watched, dir)
+	// inotify has one watch per directory, named by the first path added:
+	// when dir is also watched by another path (through a symlinked
+	// folder), the watch is made again under that one, and the folders are
+	// rescanned for what changed meanwhile.
+	var again string
+	if fi, err := os.Stat(dir); err == nil {
+		for other := range r.watched {
+			if ofi, err := os.Stat(other); err == nil && os.SameFile(fi, ofi) {
+				again = other
+				break
+			}
+		}
+	}
 	if err := r.fw.Remove(dir); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
 		r.w.log.Debug("unwatch", "dir", dir, "err", err)
+	}
+	if again != "" {
+		if err := r.fw.Add(again); err != nil {
+			r.w.log.Warn("watch folder", "dir", again, "err", err)
+		}
+		r.rescan = true
 	}
 }
 

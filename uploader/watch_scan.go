@@ -48,13 +48,11 @@ func ScanFolder(f WatchFolder, include []string, since time.Time) ([]Detected, e
 // subfolders are collected and the walk goes on.
 func walkFolder(root string, recursive bool, dir func(path string) error, file func(path string, fi fs.FileInfo), include []string) error {
 	var errs []error
-	// A watched folder may be a symlink (~/Pictures on another disk): its
-	// files are walked (WalkDir follows a root given with a trailing
-	// separator), but no subfolder is watched through it. inotify has one
-	// watch per directory, so a second path to one would let taking this
-	// folder out remove the watch of another folder inside it.
+	// A watched folder may be a symlink (~/Pictures on another disk):
+	// WalkDir follows a root given with a trailing separator. (Its
+	// subfolders may then also be watched by another path: see unwatch.)
 	walkRoot := root
-	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 && dir == nil {
+	if fi, err := os.Lstat(root); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		walkRoot = root + string(filepath.Separator)
 	}
 	err := filepath.WalkDir(walkRoot, func(path string, d fs.DirEntry, err error) error {
