@@ -373,8 +373,8 @@ type runFolder struct {
 	since   time.Time // state entered
 	waitOn  string    // existing ancestor watched while waiting
 	started time.Time // became watched: older changes were not ours to see
-	// The catch-up, asked when the folder is first placed in this run (its
-	// mark moves on while it waits to exist), done when it is first watched.
+	// The catch-up, asked when the folder is first placed in this run (it
+	// may wait to exist), done when it is first watched.
 	catchUp  func(string, fs.FileInfo) bool
 	caughtUp bool
 	held     *heldFiles // what it held when it started being watched
@@ -416,6 +416,7 @@ type watchRun struct {
 	armed    time.Time // when timer fires; zero when stopped
 	maint    *time.Timer
 	rescan   bool // a rescan is due at the next maint tick
+	aliases  bool // a folder is a symlink: a directory may be watched by two paths
 	reported map[string]reportedVersion
 	sweepAt  int // len(reported) that triggers the next sweep
 	// unreadable holds files given up on for lack of permission; a chmod
@@ -554,6 +555,9 @@ func (r *watchRun) reconcile(full bool) {
 
 // place works out how to watch f, adding watches (recorded in desired).
 func (r *watchRun) place(f *runFolder, desired map[string]bool) (state, errText, waitOn string) {
+	if li, err := os.Lstat(f.Path); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+		r.aliases = true
+	}
 	fi, err := os.Stat(f.Path)
 	switch {
 	case err == nil && !fi.IsDir():
@@ -650,7 +654,7 @@ func (r *watchRun) unwatch(dir string) {
 	// folder), the watch is made again under that one, and the folders are
 	// rescanned for what changed meanwhile.
 	var again string
-	if fi, err := os.Stat(dir); err == nil {
+	if fi, err := os.Stat(dir); err == nil && r.aliases {
 		for other := range r.watched {
 			if ofi, err := os.Stat(other); err == nil && os.SameFile(fi, ofi) {
 				again = other
@@ -877,9 +881,9 @@ func (r *watchRun) scan(f *runFolder, take func(rel string, fi fs.FileInfo) bool
 		if take != nil && take(rel, fi) {
 			n++
 			r.touch(p, f.Path, 0)
-			return
+		} else if record {
+			l.add(rel, fi)
 		}
-		l.add(rel, fi)
 	}, r.w.include)
 	if err != nil {
 		r.w.log.Warn("scan watched folder", "folder", f.Path, "err", err)
