@@ -95,10 +95,7 @@ func TestCatchUpTakesFilesArrivedWithOldMtime(t *testing.T) {
 	e2 := f.open(t, f.config())
 	r := recordEvents(t, e2)
 	watching(t, e2, ac)
-	sentinel, _ := f.write(t, "new-shot.png", 300)
-	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e2.Queue()) == 0 })
-	got := uploadedPaths(r.snapshot())
+	got := uploadsBeforeNext(t, e2, r, filepath.Join(f.dir, "new-shot.png"))
 	for _, p := range []string{moved, movedDeep, copied} {
 		if got[p] != 1 {
 			t.Errorf("%s arrived while nothing ran with an old mtime: uploaded %d times, want 1", p, got[p])
@@ -144,10 +141,7 @@ func TestCatchUpWithoutRecordByMtime(t *testing.T) {
 	e2 := f.open(t, f.config())
 	r := recordEvents(t, e2)
 	watching(t, e2, ac)
-	sentinel, _ := f.write(t, "new-shot.png", 300)
-	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e2.Queue()) == 0 })
-	if n := uploadedPaths(r.snapshot())[old]; n != 0 {
+	if n := uploadsBeforeNext(t, e2, r, filepath.Join(f.dir, "new-shot.png"))[old]; n != 0 {
 		t.Errorf("with no record of the folder, an old-mtime file was uploaded %d times", n)
 	}
 	if h, _ := e2.st.held(f.dir); h == nil {

@@ -221,12 +221,7 @@ func TestCatchUpSkipsOldFileWhoseInodeChanged(t *testing.T) {
 	e2 := f.open(t, f.config())
 	r := recordEvents(t, e2)
 	watching(t, e2, ac)
-	sentinel, _ := f.write(t, "new-shot.png", 300)
-	r.wait(t, 15*time.Second, "upload of a new screenshot", func(evs []Event) bool { return uploadedPaths(evs)[sentinel] == 1 })
-	// Queued before the sentinel (scanned at start, no settle wait): wait
-	// until nothing is left in the queue.
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e2.Queue()) == 0 })
-	got := uploadedPaths(r.snapshot())
+	got := uploadsBeforeNext(t, e2, r, filepath.Join(f.dir, "new-shot.png"))
 	if got[control] != 0 {
 		t.Fatalf("setup: the untouched old file was uploaded too (%v)", got)
 	}
@@ -390,10 +385,18 @@ func takeOutAllBut(t *testing.T, e *Engine, folder string) {
 // by then — and reports whether private was uploaded.
 func uploadedBeforeNext(t *testing.T, e *Engine, r *recorder, next, private string) bool {
 	t.Helper()
+	return uploadsBeforeNext(t, e, r, next)[private] != 0
+}
+
+// uploadsBeforeNext writes the file next, waits for its upload and an
+// empty queue (files a start catches up are queued before it), and returns
+// how many times each path was uploaded.
+func uploadsBeforeNext(t *testing.T, e *Engine, r *recorder, next string) map[string]int {
+	t.Helper()
 	if err := os.WriteFile(next, []byte("a new file"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	r.wait(t, 15*time.Second, "upload of "+next, func(evs []Event) bool { return uploadedPaths(evs)[next] == 1 })
 	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
-	return uploadedPaths(r.snapshot())[private] != 0
+	return uploadedPaths(r.snapshot())
 }
