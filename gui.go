@@ -122,6 +122,7 @@ func runGUI(args []string) int {
 		Concurrency:       cfg.Watch.Concurrency,
 		ReuseLinks:        cfg.Watch.ReuseLinks,
 		DeleteAfterUpload: cfg.Watch.DeleteAfterUpload,
+		OneFilePerRequest: cfg.Watch.OneFilePerRequest,
 		CopyLinks:         cfg.Links.Copy,
 		LinkFormat:        cfg.Links.Format,
 		Clipboard:         clip{a, &appQuit},

@@ -91,6 +91,10 @@ type WatchSettings struct {
 	// its link is on disk, if it still holds the bytes uploaded and no
 	// program is writing it (otherwise it is kept, and the log says why).
 	DeleteAfterUpload bool `json:"deleteAfterUpload"`
+	// OneFilePerRequest sends every file in its own request. Otherwise a
+	// burst of small files goes up several per request (fewer requests
+	// against the server's rate limit, and no round trip per file).
+	OneFilePerRequest bool `json:"oneFilePerRequest,omitempty"`
 }
 
 // WatchFolder is one watched folder.

@@ -117,6 +117,7 @@ func runWatch(ctx context.Context, env *Env, args []string) int {
 		Concurrency:       cfg.Watch.Concurrency,
 		ReuseLinks:        cfg.Watch.ReuseLinks,
 		DeleteAfterUpload: cfg.Watch.DeleteAfterUpload,
+		OneFilePerRequest: cfg.Watch.OneFilePerRequest,
 		CopyLinks:         cfg.Links.Copy && !*noCopy,
 		LinkFormat:        lf,
 		Clipboard:         envClipboard{env},

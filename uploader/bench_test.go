@@ -118,6 +118,10 @@ func benchLatency(b *testing.B, renamed bool) {
 // unfolded-ms is how long after the last link the watched run's links were
 // only in the link log (see LinkLogFile), until folded into bbolt.
 //
+// The engine sends a burst several files per request (see maxGroup); the
+// "-one" variants set OneFilePerRequest, as the direct run does, so their
+// ratios are the engine's own overhead, request for request.
+//
 // The fake server writes what it receives into the same file system
 // (loopback), or only hashes it (loopback-hashonly, like a server on another
 // machine: uploads then take ~0.17 ms and the engine's fixed costs show
@@ -134,7 +138,8 @@ func BenchmarkBurst500(b *testing.B) {
 		{"loopback-hashonly", 0, ziplinetest.Config{HashOnly: true}},
 		{"rtt-20ms", 20 * time.Millisecond, ziplinetest.Config{}},
 	} {
-		b.Run(v.name, func(b *testing.B) { benchBurst(b, v.delay, v.srv) })
+		b.Run(v.name, func(b *testing.B) { benchBurst(b, v.delay, v.srv, false) })
+		b.Run(v.name+"-one", func(b *testing.B) { benchBurst(b, v.delay, v.srv, true) })
 	}
 }
 
@@ -187,15 +192,15 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-func benchBurst(b *testing.B, delay time.Duration, srv ziplinetest.Config) {
+func benchBurst(b *testing.B, delay time.Duration, srv ziplinetest.Config, one bool) {
 	const n, conc = 500, 2
 	var direct, arriving, queued, watched, qratio, ratio, aratio, unfolded []float64
 	for b.Loop() {
 		var d, a, q, w time.Duration
 		var uf time.Duration
-		pprof.Do(context.Background(), pprof.Labels("run", "watched"), func(context.Context) { w, uf = burstWatched(b, srv, n, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "watched"), func(context.Context) { w, uf = burstWatched(b, srv, n, delay, one) })
 		pprof.Do(context.Background(), pprof.Labels("run", "direct"), func(context.Context) { d = burstDirect(b, srv, n, conc, delay) })
-		pprof.Do(context.Background(), pprof.Labels("run", "queued"), func(context.Context) { q = burstQueued(b, srv, n, delay) })
+		pprof.Do(context.Background(), pprof.Labels("run", "queued"), func(context.Context) { q = burstQueued(b, srv, n, delay, one) })
 		pprof.Do(context.Background(), pprof.Labels("run", "arriving"), func(context.Context) { a = burstArriving(b, srv, n, conc, delay) })
 		direct, queued, watched = append(direct, d.Seconds()), append(queued, q.Seconds()), append(watched, w.Seconds())
 		arriving = append(arriving, a.Seconds())
@@ -350,7 +355,7 @@ func warm(b *testing.B, e *Engine, f *fixture, events <-chan Event) {
 }
 
 // burstQueued hands n files to the queue in one batch.
-func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration) time.Duration {
+func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration, one bool) time.Duration {
 	q := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
 	defer os.RemoveAll(filepath.Dir(q.dir))
 	defer q.srv.Close() // now, not when the benchmark ends: its files go
@@ -359,7 +364,9 @@ func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duratio
 	for _, p := range burstFiles(b, q, q.dir, "q", n) {
 		reqs = append(reqs, addReq{path: p, o: AddOptions{Source: SourceWatch}})
 	}
-	e, err := Open(q.config())
+	cfg := q.config()
+	cfg.OneFilePerRequest = one
+	e, err := Open(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -381,13 +388,15 @@ func burstQueued(b *testing.B, srv ziplinetest.Config, n int, delay time.Duratio
 }
 
 // burstWatched renames n prepared files into a watched folder.
-func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration) (watched, unfolded time.Duration) {
+func burstWatched(b *testing.B, srv ziplinetest.Config, n int, delay time.Duration, one bool) (watched, unfolded time.Duration) {
 	g := newFixtureWith(b, ziplinetest.RoleAdmin, srv)
 	defer os.RemoveAll(filepath.Dir(g.dir))
 	defer g.srv.Close() // now, not when the benchmark ends: its files go
 	g.srv.SetDelay("/api/upload", delay)
 	paths := burstFiles(b, g, filepath.Join(filepath.Dir(g.dir), "prepared"), "w", n)
-	e, err := Open(g.config())
+	cfg := g.config()
+	cfg.OneFilePerRequest = one
+	e, err := Open(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}

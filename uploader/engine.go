@@ -87,6 +87,10 @@ type Config struct {
 	// ShutdownGrace is how long Close lets running uploads finish before
 	// cancelling them (default 3 s). Cancelled ones stay queued.
 	ShutdownGrace time.Duration
+	// OneFilePerRequest turns grouping off: otherwise, when more small
+	// files are ready than workers are free, a worker sends up to
+	// maxGroup of them in one request.
+	OneFilePerRequest bool
 	// NoIPC skips the control socket (tests that run several engines).
 	NoIPC bool
 	// OnShow handles a "show" request from another process (the GUI raises
@@ -128,10 +132,17 @@ type Engine struct {
 	gateSaid bool
 	closing  bool
 	// finishing counts finished uploads whose record is not on disk yet
-	// (the committer writes them in groups). running+finishing stays under
-	// 2×Concurrency: the crash bound.
-	finishing int
-	commit    committer
+	// (the committer writes them in groups), finishingReqs their requests.
+	// Busy workers plus finishingReqs stay under 2×Concurrency: the crash
+	// bound.
+	finishing, finishingReqs int
+	// extra counts the running items sent in another item's request
+	// (group members): len(running)-extra workers are busy.
+	extra int
+	// groupMax is the most bytes sent in one group; it shrinks when a
+	// group is refused as too large (a proxy's body limit).
+	groupMax int64
+	commit   committer
 	// pre holds the bytes the watcher read ahead for waiting items, within
 	// preBudget (see prefetched).
 	pre       map[ItemID]*prefetched
@@ -188,9 +199,10 @@ func Open(cfg Config) (*Engine, error) {
 	work, stopWork := context.WithCancel(context.Background())
 	e := &Engine{
 		cfg: cfg, log: log, st: st, ctx: ctx, stop: stop, workCtx: work, stopWork: stopWork,
-		items:   make(map[ItemID]*Item),
-		running: make(map[ItemID]context.CancelCauseFunc),
-		wake:    make(chan struct{}, 1),
+		items:    make(map[ItemID]*Item),
+		running:  make(map[ItemID]context.CancelCauseFunc),
+		wake:     make(chan struct{}, 1),
+		groupMax: groupBytes,
 	}
 	pending, err := st.loadPending(time.Now(), 7*24*time.Hour)
 	if err != nil {
@@ -684,12 +696,18 @@ func (e *Engine) dispatch() {
 }
 
 // roomLocked reports whether another upload may start: a free slot, and
-// fewer than 2×Concurrency uploads running or finished with their link not
-// yet on disk. The second limit is the crash bound; within it the workers
-// upload the next files while the committer writes the previous links.
+// fewer than 2×Concurrency requests running or finished with their links
+// not yet on disk. The second limit is the crash bound; within it the
+// workers upload the next files while the committer writes the previous
+// links.
 func (e *Engine) roomLocked() bool {
-	return len(e.running) < e.cfg.Concurrency && len(e.running)+e.finishing < 2*e.cfg.Concurrency
+	n := e.slotsLocked()
+	return n < e.cfg.Concurrency && n+e.finishingReqs < 2*e.cfg.Concurrency
 }
+
+// slotsLocked is the number of busy workers: running items but the other
+// members of their groups.
+func (e *Engine) slotsLocked() int { return len(e.running) - e.extra }
 
 // pickLocked returns the oldest ready item that is not running.
 func (e *Engine) pickLocked(now time.Time) *Item {
@@ -846,6 +864,7 @@ type outcome struct {
 	history *HistoryEntry
 	drop    bool        // leaves the in-memory queue (terminal)
 	file    fs.FileInfo // the file as it was read, for DeleteAfterUpload
+	last    bool        // the last of its request's outcomes (committer)
 }
 
 // work runs one upload attempt and returns the worker's next job (zero:
@@ -854,13 +873,40 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64, pre *prefetched)
 	// "uploading" is not written to disk: after a crash it would go back to
 	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
-	out := e.upload(ctx, it, gen, pre)
-	// Every finished upload (reused links too) goes through the committer,
-	// so links are announced, and copied, in the order uploads finished.
-	if out.ev.Type == EventUploaded {
-		return e.commit.handOff(e, out)
+	p, out, ok := e.prepare(ctx, it, gen, pre, false)
+	if ok {
+		if g := e.claimGroup(p); len(g) > 0 {
+			return e.finish(e.sendGroup(ctx, gen, p, g), len(g))
+		}
+		out = e.send(ctx, gen, p)
 	}
-	e.settle(out)
+	return e.finish([]outcome{out}, 0)
+}
+
+// finish settles a worker's outcomes (its own file's, then its group's,
+// extra of them) and returns its next job.
+func (e *Engine) finish(outs []outcome, extra int) job {
+	if extra > 0 {
+		// Until each member is settled below it still counts as running: the
+		// slots look busier for a moment, never freer.
+		e.mu.Lock()
+		e.extra -= extra
+		e.mu.Unlock()
+	}
+	var up []outcome
+	for _, o := range outs {
+		// Every finished upload (reused links too) goes through the
+		// committer, so links are announced, and copied, in the order
+		// uploads finished.
+		if o.ev.Type == EventUploaded {
+			up = append(up, o)
+		} else {
+			e.settle(o)
+		}
+	}
+	if len(up) > 0 {
+		return e.commit.handOff(e, up...)
+	}
 	return e.nextJob()
 }
 
@@ -938,15 +984,20 @@ func (c *committer) start(e *Engine) {
 // handOff queues a finished upload for the committer and returns the
 // worker's next job. Both under one lock: the dispatcher never sees the
 // worker's slot free in between and starts a second worker for it.
-func (c *committer) handOff(e *Engine, o outcome) job {
-	o.it.Updated = time.Now()
+func (c *committer) handOff(e *Engine, outs ...outcome) job {
+	now := time.Now()
 	e.mu.Lock()
-	delete(e.running, o.it.ID)
-	e.finishing++
+	for i := range outs {
+		outs[i].it.Updated = now
+		delete(e.running, outs[i].it.ID)
+	}
+	outs[len(outs)-1].last = true
+	e.finishing += len(outs)
+	e.finishingReqs++
 	next := e.nextJobLocked()
 	e.mu.Unlock()
 	c.mu.Lock()
-	c.queue = append(c.queue, o)
+	c.queue = append(c.queue, outs...)
 	c.mu.Unlock()
 	select {
 	case c.wake <- struct{}{}:
@@ -993,7 +1044,10 @@ func (c *committer) run(e *Engine) {
 				// as neither running nor done.
 				e.mu.Lock()
 				e.finishing--
-				free = free || len(e.running) < e.cfg.Concurrency
+				if o.last {
+					e.finishingReqs--
+				}
+				free = free || e.slotsLocked() < e.cfg.Concurrency
 				e.mu.Unlock()
 			}
 			if free {
@@ -1103,7 +1157,25 @@ func (c *committer) stop() {
 
 // upload does one attempt and decides what happens next. pre: the bytes
 // the watcher read, used if the file is still that version.
-func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetched) outcome {
+// prepared is a file read (when small), hashed and checked against the
+// upload records, ready to send.
+type prepared struct {
+	it      Item
+	fi      fs.FileInfo
+	data    []byte // nil: streamed from disk
+	key     string // upload record key
+	c       *zipline.Client
+	set     Settings
+	lim     zipline.Limits
+	limOK   bool
+	chunked bool
+}
+
+// prepare reads and hashes it, and gives its outcome when there is nothing
+// to send (deleted, reused link, an error). small: only a file read into
+// memory is wanted (a group member); a bigger one goes back to the queue
+// to be sent on its own.
+func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetched, small bool) (prepared, outcome, bool) {
 	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
 	fi, data, ok := pre.current(it.Path)
 	pre.release()
@@ -1115,12 +1187,16 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetche
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return e.skip(it, "the file was deleted before it could be uploaded")
+			return prepared{}, e.skip(it, "the file was deleted before it could be uploaded"), false
 		}
 		if errors.Is(err, errNotRegular) {
-			return e.skip(it, "not a regular file")
+			return prepared{}, e.skip(it, "not a regular file"), false
 		}
-		return e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err))
+		return prepared{}, e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err)), false
+	}
+	if data == nil && small {
+		it.solo = true
+		return prepared{}, e.requeue(it), false
 	}
 	it.Size, it.ModTime = fi.Size(), fi.ModTime()
 	var sum string
@@ -1129,17 +1205,17 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetche
 		sum, it.Size = hex.EncodeToString(h[:]), int64(len(data))
 	} else if sum, err = hashFile(ctx, it.Path); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return e.skip(it, "the file was deleted before it could be uploaded")
+			return prepared{}, e.skip(it, "the file was deleted before it could be uploaded"), false
 		}
 		if errors.Is(err, errNotRegular) {
-			return e.skip(it, "not a regular file")
+			return prepared{}, e.skip(it, "not a regular file"), false
 		}
-		return e.fail(ctx, it, gen, err)
+		return prepared{}, e.fail(ctx, it, gen, err), false
 	}
 	it.SHA256 = sum
 	c, err := e.cfg.Credentials.Client(ctx)
 	if err != nil {
-		return e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err))
+		return prepared{}, e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err)), false
 	}
 	set, optsKey := e.live.getKeyed()
 	key := c.Server() + "|" + sum + "|" + optsKey
@@ -1147,22 +1223,30 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetche
 	// rewrite) is never uploaded twice; other files with the same content
 	// only with ReuseLinks.
 	if rec, ok, _ := e.st.record(key); ok && (e.cfg.ReuseLinks || rec.Path == it.Path) {
-		{
-			switch reuse, err := e.stillThere(ctx, c, rec); {
-			case err != nil:
-				return e.fail(ctx, it, gen, err)
-			case reuse:
-				it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
-				it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
-				ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
-				ev.Link = link(set.LinkFormat, rec.URL, rec.RawURL, filepath.Base(it.Path))
-				return outcome{it: it, ev: ev, drop: true, file: fi}
-			default:
-				_ = e.st.deleteRecord(key)
-			}
+		switch reuse, err := e.stillThere(ctx, c, rec); {
+		case err != nil:
+			return prepared{}, e.fail(ctx, it, gen, err), false
+		case reuse:
+			it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
+			it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
+			ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
+			ev.Link = link(set.LinkFormat, rec.URL, rec.RawURL, filepath.Base(it.Path))
+			return prepared{}, outcome{it: it, ev: ev, drop: true, file: fi}, false
+		default:
+			_ = e.st.deleteRecord(key)
 		}
 	}
+	p := prepared{it: it, fi: fi, data: data, key: key, c: c, set: set}
+	p.lim, err = c.Limits(ctx)
+	p.limOK = err == nil
+	p.chunked = p.limOK && p.lim.ChunksEnabled && p.lim.ChunkMin > 0 && it.Size >= p.lim.ChunkMin
+	return p, outcome{}, true
+}
 
+// send uploads one prepared file on its own.
+func (e *Engine) send(ctx context.Context, gen uint64, p prepared) outcome {
+	it, data, c, set, chunked := p.it, p.data, p.c, p.set, p.chunked
+	var err error
 	up := zipline.BytesUpload(filepath.Base(it.Path), data)
 	if data == nil {
 		if up, err = zipline.FileUpload(it.Path); err != nil {
@@ -1176,10 +1260,6 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetche
 		}
 		path := it.Path
 		up.Open = func() (io.ReadCloser, error) { return openRegular(path) }
-	}
-	chunked := false
-	if lim, err := c.Limits(ctx); err == nil && lim.ChunksEnabled && lim.ChunkMin > 0 && up.Size >= lim.ChunkMin {
-		chunked = true
 	}
 	var lastProgress time.Time
 	var processing sync.Once
@@ -1235,18 +1315,26 @@ func (e *Engine) upload(ctx context.Context, it Item, gen uint64, pre *prefetche
 		}
 		return e.fail(ctx, it, gen, fmt.Errorf("upload %s: %w", filepath.Base(it.Path), err))
 	}
+	p.it = it
+	return e.uploaded(ctx, p, f)
+}
+
+// uploaded is the outcome of a prepared file the server now has as f.
+func (e *Engine) uploaded(ctx context.Context, p prepared, f *zipline.UploadedFile) outcome {
+	it, c := p.it, p.c
 	raw := RawURL(f.URL, f.Name)
 	it.State, it.URL, it.FileID = StateDone, f.URL, f.ID
 	it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
 	rec := record{URL: f.URL, RawURL: raw, FileID: f.ID, Name: f.Name, DeletesAt: f.DeletesAt, Time: time.Now(), Path: it.Path}
 	h := &HistoryEntry{
 		Name: filepath.Base(it.Path), URL: f.URL, RawURL: raw, FileID: f.ID, Server: c.Server(),
-		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: sum, Item: it.ID, Options: key, Deletes: f.DeletesAt,
+		Size: it.Size, Time: rec.Time, Path: it.Path, SHA256: it.SHA256, Item: it.ID, Options: p.key, Deletes: f.DeletesAt,
 	}
 	h.User, _ = c.UserID(ctx) // asked once per sign-in; unknown is fine
+	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
 	ev.Type, ev.URL, ev.RawURL, ev.FileID = EventUploaded, f.URL, raw, f.ID
-	ev.Link = link(set.LinkFormat, f.URL, raw, filepath.Base(it.Path))
-	return outcome{it: it, ev: ev, record: key, rec: rec, history: h, drop: true, file: fi}
+	ev.Link = link(p.set.LinkFormat, f.URL, raw, filepath.Base(it.Path))
+	return outcome{it: it, ev: ev, record: p.key, rec: rec, history: h, drop: true, file: p.fi}
 }
 
 func link(format, page, raw, name string) string {

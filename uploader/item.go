@@ -66,6 +66,9 @@ type Item struct {
 	// Reused is true when an earlier upload of the same content was still on
 	// the server and its link was used instead of uploading again.
 	Reused bool `json:"reused,omitempty"`
+	// solo: send on its own, never in a group (a group with it was
+	// refused, or it grew too big). Not saved: a restart tries again.
+	solo bool
 }
 
 // ready reports whether the item may be started now.

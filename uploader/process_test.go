@@ -48,7 +48,7 @@ func helperMain(mode string) int {
 	case "watch":
 		creds := &testCreds{server: os.Getenv("ZT_SERVER"), token: os.Getenv("ZT_TOKEN")}
 		e, err := Open(Config{
-			StateDir: state, Credentials: creds, Concurrency: 2,
+			StateDir: state, Credentials: creds, Concurrency: 2, OneFilePerRequest: os.Getenv("ZT_ONE") != "",
 			RetryBase: 20 * time.Millisecond, RetryMax: 200 * time.Millisecond,
 			Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
@@ -113,9 +113,9 @@ func helperCmd(t *testing.T, mode string, env ...string) *exec.Cmd {
 
 // startWatcher starts a helper process that owns the queue and returns it
 // once it says it is ready.
-func startWatcher(t *testing.T, f *fixture) (*exec.Cmd, *bufio.Scanner) {
+func startWatcher(t *testing.T, f *fixture, env ...string) (*exec.Cmd, *bufio.Scanner) {
 	t.Helper()
-	cmd := helperCmd(t, "watch", "ZT_STATE="+f.state, "ZT_DIR="+f.dir, "ZT_SERVER="+f.srv.URL, "ZT_TOKEN="+f.creds.token)
+	cmd := helperCmd(t, "watch", append([]string{"ZT_STATE=" + f.state, "ZT_DIR=" + f.dir, "ZT_SERVER=" + f.srv.URL, "ZT_TOKEN=" + f.creds.token}, env...)...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -185,18 +185,24 @@ func TestSecondProcessGetsQueue(t *testing.T) {
 // SIGKILL in the middle of a queue of 100: after a restart every file is
 // on the server. A file can be uploaded twice only if its upload was in
 // flight at the kill: still running or finished but its link not yet on
-// disk — the engine keeps those together under 2×Concurrency, so at most
-// 4 duplicates.
+// disk. The engine keeps those requests under 2×Concurrency; a request
+// carries up to maxGroup files, or one with OneFilePerRequest. So at most
+// 32 duplicates, or 4.
 func TestKilledMidQueue(t *testing.T) {
 	if testing.Short() {
 		t.Skip("subprocess test")
 	}
+	const concurrency = 2
+	t.Run("grouped", func(t *testing.T) { testKilledMidQueue(t, 2*concurrency*maxGroup) })
+	t.Run("one-per-request", func(t *testing.T) { testKilledMidQueue(t, 2*concurrency, "ZT_ONE=1") })
+}
+
+func testKilledMidQueue(t *testing.T, bound int, env ...string) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
 	f.srv.SetDelay("/api/upload", 15*time.Millisecond)
-	cmd, _ := startWatcher(t, f)
+	cmd, _ := startWatcher(t, f, env...)
 
-	const n, concurrency = 100, 2
-	const bound = 2 * concurrency
+	const n = 100
 	sums := map[string]string{}
 	for i := range n {
 		p, sum := f.write(t, fmt.Sprintf("k%03d.png", i), 2000+i)

@@ -1,0 +1,226 @@
+package uploader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/zipline-tray/zipline-tray/zipline"
+)
+
+// Grouping: when more small files are ready than there are free workers, a
+// worker sends several in one request. Zipline takes many file parts per
+// request and answers with their links in order. Its rate limit counts
+// requests (10 a minute for a non-admin, by default), so a burst of
+// screenshots goes up maxGroup times faster there, and everywhere a
+// request's round trip and fixed costs are paid once per group. A single
+// screenshot is never held back to wait for company.
+const (
+	maxGroup   = 8       // files per request
+	groupBytes = 8 << 20 // bytes per request, at first (see Engine.groupMax)
+)
+
+// member is a file claimed to go in another file's request.
+type member struct {
+	j job
+	p prepared
+	// out is the member's outcome when it is not sent (deleted, reused
+	// link, grown too big...).
+	out  outcome
+	sent bool
+}
+
+// claimGroup claims the files to send along with lead, if all workers are
+// busy and more small files are ready; none otherwise.
+func (e *Engine) claimGroup(lead prepared) []*member {
+	if e.cfg.OneFilePerRequest || lead.data == nil || lead.chunked || !lead.limOK || lead.it.solo ||
+		lead.set.Options.Filename != "" || lead.it.Size > lead.lim.MaxFileSize {
+		return nil
+	}
+	var g []*member
+	e.mu.Lock()
+	now := time.Now()
+	total := lead.it.Size
+	// A free worker takes the next file sooner than this request would.
+	if e.slotsLocked() >= e.cfg.Concurrency && !e.paused && !now.Before(e.gate) && !e.closing {
+		for len(g) < maxGroup-1 {
+			next := e.pickLocked(now)
+			if next == nil || !groupable(next, lead.lim, total, e.groupMax) {
+				break
+			}
+			total += next.Size
+			g = append(g, &member{j: e.claimLocked(next)})
+			e.extra++
+		}
+	}
+	e.mu.Unlock()
+	for _, m := range g {
+		e.ev.publish(Event{Type: EventStarted, Item: m.j.it.ID, Path: m.j.it.Path, Total: m.j.it.Size})
+	}
+	return g
+}
+
+// groupable reports whether it may join a group of total bytes.
+func groupable(it *Item, lim zipline.Limits, total, most int64) bool {
+	switch {
+	case it.solo, it.Size <= 0, it.Size > smallFile, it.Size > lim.MaxFileSize, total+it.Size > most:
+		return false
+	case lim.ChunksEnabled && lim.ChunkMin > 0 && it.Size >= lim.ChunkMin:
+		return false
+	}
+	return true
+}
+
+// sendGroup prepares the members and sends them with lead in one request.
+// It returns lead's outcome, then one per member.
+func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*member) []outcome {
+	seen := map[string]bool{lead.key: true}
+	sending := []prepared{lead}
+	for _, m := range g {
+		p, out, ok := e.prepare(m.j.ctx, m.j.it, m.j.gen, m.j.pre, true)
+		switch {
+		case !ok:
+			m.out = out
+		case seen[p.key]:
+			// The same content twice: one upload, and its record serves the
+			// other (or it goes up alone if links are not reused).
+			m.out = e.requeue(p.it)
+		default:
+			seen[p.key] = true
+			m.p, m.sent = p, true
+			sending = append(sending, p)
+		}
+	}
+	outs := make([]outcome, 0, 1+len(g))
+	sent := e.sendMany(ctx, gen, sending, g)
+	outs = append(outs, sent[0])
+	i := 1
+	for _, m := range g {
+		if m.sent {
+			outs = append(outs, sent[i])
+			i++
+		} else {
+			outs = append(outs, m.out)
+		}
+	}
+	return outs
+}
+
+// sendMany sends ps (lead first, then the members that are sent, in g's
+// order) in one request and returns their outcomes in the same order.
+func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*member) []outcome {
+	outs := make([]outcome, len(ps))
+	ctxs := []context.Context{ctx}
+	gens := []uint64{gen}
+	for _, m := range g {
+		if m.sent {
+			ctxs, gens = append(ctxs, m.j.ctx), append(gens, m.j.gen)
+		}
+	}
+	each := func(f func(i int) outcome) []outcome {
+		for i := range ps {
+			outs[i] = f(i)
+		}
+		return outs
+	}
+	requeueAll := func(solo bool) []outcome {
+		return each(func(i int) outcome {
+			it := ps[i].it
+			it.solo = it.solo || solo
+			return e.requeue(it)
+		})
+	}
+	if len(ps) == 1 {
+		outs[0] = e.send(ctx, gen, ps[0])
+		return outs
+	}
+	// As in send: no request starts inside a 401 pause or a 429 wait.
+	if e.held() {
+		return requeueAll(false)
+	}
+	// The request ends when any member is cancelled, or at shutdown.
+	gctx, cancel := context.WithCancelCause(e.workCtx)
+	defer cancel(nil)
+	for _, c := range ctxs {
+		stop := context.AfterFunc(c, func() { cancel(context.Cause(c)) })
+		defer stop()
+	}
+	ups := make([]zipline.Upload, len(ps))
+	var total int64
+	for i, p := range ps {
+		ups[i] = zipline.BytesUpload(filepath.Base(p.it.Path), p.data)
+		total += p.it.Size
+	}
+	open := ups[0].Open
+	ups[0].Open = func() (io.ReadCloser, error) {
+		if e.held() {
+			return nil, errHeld
+		}
+		return open()
+	}
+	files, err := ps[0].c.UploadMany(gctx, ups, ps[0].set.Options, e.groupProgress(ps, 100*time.Millisecond))
+	var apiErr *zipline.APIError
+	switch {
+	case err == nil:
+		return each(func(i int) outcome { return e.uploaded(ctxs[i], ps[i], &files[i]) })
+	case errors.Is(err, errHeld):
+		return requeueAll(false)
+	case gctx.Err() != nil:
+		// Cancelled members are cancelled, at shutdown all stay queued;
+		// the others lost their request through no fault of their own.
+		return each(func(i int) outcome {
+			if ctxs[i].Err() != nil {
+				return e.fail(ctxs[i], ps[i].it, gens[i], err)
+			}
+			return e.requeue(ps[i].it)
+		})
+	case errors.Is(err, zipline.ErrTooLarge) && errors.As(err, &apiErr) && apiErr.Status == 413:
+		// A body limit on the way (nginx's client_max_body_size): send
+		// smaller groups from now on, and these one by one.
+		e.mu.Lock()
+		e.groupMax = min(e.groupMax, total/2)
+		e.mu.Unlock()
+		e.log.Info("a group of uploads was too large for the server; sending smaller ones", "files", len(ps), "bytes", total)
+		return requeueAll(true)
+	case errors.Is(err, zipline.ErrBadRequest), errors.Is(err, zipline.ErrTooLarge),
+		errors.Is(err, zipline.ErrQuota), errors.Is(err, zipline.ErrForbidden):
+		// One file may be the cause (a name taken, a type refused, a quota
+		// that fits some): each goes again on its own, to get its own
+		// answer.
+		e.log.Info("a group of uploads was refused; sending them one by one", "files", len(ps), "err", err)
+		return requeueAll(true)
+	default:
+		// 401, 429, 5xx, network: what happens to one file happens to each.
+		return each(func(i int) outcome {
+			return e.fail(ctxs[i], ps[i].it, gens[i], fmt.Errorf("upload %s: %w", filepath.Base(ps[i].it.Path), err))
+		})
+	}
+}
+
+// groupProgress turns a group's progress into each file's: the parts go in
+// order. As for one file, at most once per every, and nothing for a group
+// sent at once.
+func (e *Engine) groupProgress(ps []prepared, every time.Duration) zipline.Progress {
+	var last time.Time
+	var before int64 // sent at the last report
+	return func(sent, total int64) {
+		now := time.Now()
+		if now.Sub(last) < every || sent >= total && last.IsZero() {
+			return
+		}
+		last = now
+		var off int64
+		for _, p := range ps {
+			size := p.it.Size
+			mine, was := min(max(sent-off, 0), size), min(max(before-off, 0), size)
+			if mine != was {
+				e.ev.publish(Event{Type: EventProgress, Item: p.it.ID, Path: p.it.Path, Sent: mine, Total: size})
+			}
+			off += size
+		}
+		before = sent
+	}
+}
