@@ -186,10 +186,12 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 		e.log.Info("a group of uploads was too large for the server; sending smaller ones", "files", len(ps), "bytes", total)
 		return requeueAll(true)
 	case errors.Is(err, zipline.ErrBadRequest), errors.Is(err, zipline.ErrTooLarge),
-		errors.Is(err, zipline.ErrQuota), errors.Is(err, zipline.ErrForbidden):
+		errors.Is(err, zipline.ErrQuota), errors.Is(err, zipline.ErrForbidden),
+		errors.Is(err, zipline.ErrFileCount):
 		// One file may be the cause (a name taken, a type refused, a quota
 		// that fits some): each goes again on its own, to get its own
-		// answer.
+		// answer. An answer for fewer files than sent is not retried as a
+		// group either: that would store the kept ones again and again.
 		e.log.Info("a group of uploads was refused; sending them one by one", "files", len(ps), "err", err)
 		return requeueAll(true)
 	default:

@@ -1,9 +1,18 @@
 package uploader
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,8 +43,19 @@ func queueAll(t *testing.T, f *fixture, e *Engine, prefix string, n, size int) (
 
 // checkLinks fails unless every path was announced once with the link of
 // the server file holding its bytes (a group's answer is matched to its
-// files in order).
+// files in order), and the server has each content once.
 func checkLinks(t *testing.T, f *fixture, r *recorder, sums map[string]string) {
+	t.Helper()
+	checkAnnounced(t, f, r, sums)
+	for sum, c := range f.serverCounts() {
+		if c != 1 {
+			t.Errorf("content %s.. on the server %d times", sum[:8], c)
+		}
+	}
+}
+
+// checkAnnounced is checkLinks without the server's counts.
+func checkAnnounced(t *testing.T, f *fixture, r *recorder, sums map[string]string) {
 	t.Helper()
 	byID := map[string]ziplinetest.File{}
 	for _, file := range f.srv.Files() {
@@ -62,11 +82,6 @@ func checkLinks(t *testing.T, f *fixture, r *recorder, sums map[string]string) {
 	for p := range sums {
 		if seen[p] != 1 {
 			t.Errorf("%s announced %d times, want once", p, seen[p])
-		}
-	}
-	for sum, c := range f.serverCounts() {
-		if c != 1 {
-			t.Errorf("content %s.. on the server %d times", sum[:8], c)
 		}
 	}
 }
@@ -314,5 +329,55 @@ func TestGroupProgress(t *testing.T) {
 	want := []string{"p0 50/100", "p0 100/100", "p1 150/200", "p1 200/200", "p2 300/300"}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("progress %v, want %v", got, want)
+	}
+}
+
+// A group answered for fewer files than were sent (which did the server
+// keep?) is not sent again as a group, which would store the kept ones
+// again at every retry: its files go one by one, once.
+func TestGroupShortAnswer(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	target, err := url.Parse(f.srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	var cut atomic.Int32
+	rp.ModifyResponse = func(resp *http.Response) error {
+		if resp.Request.URL.Path != "/api/upload" || resp.StatusCode != 200 {
+			return nil
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(body, &m); err != nil {
+			return err
+		}
+		if files, _ := m["files"].([]any); len(files) > 1 {
+			m["files"] = files[:len(files)-1]
+			cut.Add(1)
+		}
+		body, _ = json.Marshal(m)
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		resp.ContentLength = int64(len(body))
+		resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	t.Cleanup(proxy.Close)
+	f.creds.server = proxy.URL
+	e, r := oneWorker(t, f)
+	const n = 8
+	_, sums := queueAll(t, f, e, "sa", n, 1000)
+	r.wait(t, 30*time.Second, "all uploads", func(evs []Event) bool { return countType(evs, EventUploaded) == n })
+	checkAnnounced(t, f, r, sums)
+	if cut.Load() != 1 {
+		t.Errorf("%d answers cut short, want the group's one", cut.Load())
+	}
+	if got := len(f.uploadRequests()); got != 1+n {
+		t.Errorf("%d upload requests, want the group and then %d one by one", got, n)
 	}
 }

@@ -39,6 +39,9 @@ var (
 	ErrBadRequest = errors.New("bad request")
 	// ErrServer: 5xx. Worth retrying.
 	ErrServer = errors.New("server error")
+	// ErrFileCount: a several-file upload was answered with another number
+	// of files; which ones the server kept is unknown. Send them one by one.
+	ErrFileCount = errors.New("the server answered for a different number of files than were sent")
 
 	// ErrInvalidCredentials: wrong username or password (400 E1044).
 	ErrInvalidCredentials = errors.New("wrong username or password")

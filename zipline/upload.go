@@ -552,7 +552,7 @@ func (c *Client) uploadParts(ctx context.Context, us []Upload, hdr http.Header, 
 		return nil, c.badAnswer(resp, body)
 	}
 	if len(r.Files) != len(us) {
-		return nil, fmt.Errorf("the server answered with %d files for %d sent", len(r.Files), len(us))
+		return nil, fmt.Errorf("%w (%d for %d)", ErrFileCount, len(r.Files), len(us))
 	}
 	return r.Files, nil
 }
