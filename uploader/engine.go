@@ -1176,7 +1176,6 @@ type prepared struct {
 // memory is wanted (a group member); a bigger one goes back to the queue
 // to be sent on its own.
 func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetched, small bool) (prepared, outcome, bool) {
-	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
 	fi, data, ok := pre.current(it.Path)
 	pre.release()
 	var err error
@@ -1227,11 +1226,7 @@ func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetch
 		case err != nil:
 			return prepared{}, e.fail(ctx, it, gen, err), false
 		case reuse:
-			it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
-			it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
-			ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
-			ev.Link = link(set.LinkFormat, rec.URL, rec.RawURL, filepath.Base(it.Path))
-			return prepared{}, outcome{it: it, ev: ev, drop: true, file: fi}, false
+			return prepared{}, reused(it, fi, rec, set.LinkFormat), false
 		default:
 			_ = e.st.deleteRecord(key)
 		}
@@ -1241,6 +1236,17 @@ func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetch
 	p.limOK = err == nil
 	p.chunked = p.limOK && p.lim.ChunksEnabled && p.lim.ChunkMin > 0 && it.Size >= p.lim.ChunkMin
 	return p, outcome{}, true
+}
+
+// reused is the outcome of a file whose content the server has already,
+// as rec.
+func reused(it Item, fi fs.FileInfo, rec record, format string) outcome {
+	it.State, it.URL, it.FileID, it.Reused = StateDone, rec.URL, rec.FileID, true
+	it.Reason, it.Retrying, it.NextAttempt = "", false, time.Time{}
+	ev := Event{Item: it.ID, Path: it.Path, Folder: it.Folder}
+	ev.Type, ev.URL, ev.RawURL, ev.FileID, ev.Reused = EventUploaded, rec.URL, rec.RawURL, rec.FileID, true
+	ev.Link = link(format, rec.URL, rec.RawURL, filepath.Base(it.Path))
+	return outcome{it: it, ev: ev, drop: true, file: fi}
 }
 
 // send uploads one prepared file on its own.

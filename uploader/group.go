@@ -31,6 +31,7 @@ type member struct {
 	// link, grown too big...).
 	out  outcome
 	sent bool
+	twin int // > 0: the same content as sending[twin], sent instead
 }
 
 // claimGroup claims the files to send along with lead, if all workers are
@@ -77,19 +78,19 @@ func groupable(it *Item, lim zipline.Limits, total, most int64) bool {
 // sendGroup prepares the members and sends them with lead in one request.
 // It returns lead's outcome, then one per member.
 func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*member) []outcome {
-	seen := map[string]bool{lead.key: true}
+	seen := map[string]int{lead.key: 0}
 	sending := []prepared{lead}
 	for _, m := range g {
 		p, out, ok := e.prepare(m.j.ctx, m.j.it, m.j.gen, m.j.pre, true)
-		switch {
+		switch twin, dup := seen[p.key]; {
 		case !ok:
 			m.out = out
-		case seen[p.key]:
-			// The same content twice: one upload, and its record serves the
-			// other (or it goes up alone if links are not reused).
-			m.out = e.requeue(p.it)
+		case dup:
+			// The same content twice: sent once, and the other gets its
+			// link as from the upload record.
+			m.p, m.twin = p, twin
 		default:
-			seen[p.key] = true
+			seen[p.key] = len(sending)
 			m.p, m.sent = p, true
 			sending = append(sending, p)
 		}
@@ -99,11 +100,19 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 	outs = append(outs, sent[0])
 	i := 1
 	for _, m := range g {
-		if m.sent {
+		switch {
+		case m.sent:
 			outs = append(outs, sent[i])
 			i++
-		} else {
+		case m.p.key == "":
 			outs = append(outs, m.out)
+		case sent[m.twin].ev.Type == EventUploaded && !sent[m.twin].it.Reused &&
+			(e.cfg.ReuseLinks || m.p.it.Path == sending[m.twin].it.Path):
+			outs = append(outs, reused(m.p.it, m.p.fi, sent[m.twin].rec, m.p.set.LinkFormat))
+		default:
+			// Not sent, or links are not reused: it goes again, on its own
+			// turn (by then the record of its twin, if any, is written).
+			outs = append(outs, e.requeue(m.p.it))
 		}
 	}
 	return outs

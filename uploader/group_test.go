@@ -381,3 +381,45 @@ func TestGroupShortAnswer(t *testing.T) {
 		t.Errorf("%d upload requests, want the group and then %d one by one", got, n)
 	}
 }
+
+// Two files with the same bytes in one group: sent once; with ReuseLinks
+// the other gets the same link.
+func TestGroupSameContent(t *testing.T) {
+	f := newFixture(t, ziplinetest.RoleAdmin)
+	cfg := f.config()
+	cfg.Concurrency = 1
+	cfg.ReuseLinks = true
+	e := f.open(t, cfg)
+	r := recordEvents(t, e)
+	a, sum := f.write(t, "twin-a.png", 1200)
+	data, err := os.ReadFile(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := a[:len(a)-len("twin-a.png")] + "twin-b.png"
+	if err := os.WriteFile(b, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := f.write(t, "other.png", 1300)
+	var reqs []addReq
+	for _, p := range []string{a, b, c} {
+		reqs = append(reqs, addReq{path: p, o: AddOptions{Source: SourceWatch}})
+	}
+	e.addMany(reqs)
+	r.wait(t, 10*time.Second, "3 links", func(evs []Event) bool { return countType(evs, EventUploaded) == 3 })
+	links := map[string]Event{}
+	for _, ev := range r.snapshot() {
+		if ev.Type == EventUploaded {
+			links[ev.Path] = ev
+		}
+	}
+	if links[a].URL == "" || links[a].URL != links[b].URL || !links[b].Reused {
+		t.Errorf("twins got %q and %q (reused %v), want one link, reused for the second", links[a].URL, links[b].URL, links[b].Reused)
+	}
+	if n := f.serverCounts()[sum]; n != 1 {
+		t.Errorf("the twins' content is on the server %d times, want once", n)
+	}
+	if got := len(f.uploadRequests()); got != 1 {
+		t.Errorf("%d upload requests, want one group", got)
+	}
+}
