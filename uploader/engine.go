@@ -148,6 +148,8 @@ type Engine struct {
 	pre       map[ItemID]*prefetched
 	preBudget prefetchBudget
 	offline   bool // serving one control request without running (Do)
+	// memberHook, for tests, runs before a group member is prepared.
+	memberHook func(Item)
 }
 
 var (
@@ -873,10 +875,14 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64, pre *prefetched)
 	// "uploading" is not written to disk: after a crash it would go back to
 	// queued anyway, and skipping it saves a disk sync per file.
 	e.ev.publish(Event{Type: EventStarted, Item: it.ID, Path: it.Path, Total: it.Size})
-	p, out, ok := e.prepare(ctx, it, gen, pre, false)
+	p, out, ok := e.prepare(ctx, it, gen, pre, nil)
 	if ok {
 		if g := e.claimGroup(p); len(g) > 0 {
-			return e.finish(e.sendGroup(ctx, gen, p, g), len(g))
+			outs := e.sendGroup(ctx, gen, p, g)
+			for _, m := range g {
+				m.j.cancel(nil) // as the worker does with its own job's
+			}
+			return e.finish(outs, len(g))
 		}
 		out = e.send(ctx, gen, p)
 	}
@@ -1166,16 +1172,18 @@ type prepared struct {
 	key     string // upload record key
 	c       *zipline.Client
 	set     Settings
+	optsKey string // set.Options' part of key
 	lim     zipline.Limits
 	limOK   bool
 	chunked bool
 }
 
 // prepare reads and hashes it, and gives its outcome when there is nothing
-// to send (deleted, reused link, an error). small: only a file read into
-// memory is wanted (a group member); a bigger one goes back to the queue
-// to be sent on its own.
-func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetched, small bool) (prepared, outcome, bool) {
+// to send (deleted, reused link, an error). With lead, it is a member of
+// lead's group: it goes with lead's client and settings, and only a file
+// read into memory will do (a bigger one goes back to the queue to be sent
+// on its own).
+func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetched, lead *prepared) (prepared, outcome, bool) {
 	fi, data, ok := pre.current(it.Path)
 	pre.release()
 	var err error
@@ -1193,9 +1201,9 @@ func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetch
 		}
 		return prepared{}, e.fail(ctx, it, gen, fmt.Errorf("read %s: %w", it.Path, err)), false
 	}
-	if data == nil && small {
+	if data == nil && lead != nil {
 		it.solo = true
-		return prepared{}, e.requeue(it), false
+		return prepared{}, e.putBack(ctx, gen, it), false
 	}
 	it.Size, it.ModTime = fi.Size(), fi.ModTime()
 	var sum string
@@ -1212,11 +1220,17 @@ func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetch
 		return prepared{}, e.fail(ctx, it, gen, err), false
 	}
 	it.SHA256 = sum
-	c, err := e.cfg.Credentials.Client(ctx)
-	if err != nil {
-		return prepared{}, e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err)), false
+	var c *zipline.Client
+	var set Settings
+	var optsKey string
+	if lead != nil {
+		c, set, optsKey = lead.c, lead.set, lead.optsKey
+	} else {
+		if c, err = e.cfg.Credentials.Client(ctx); err != nil {
+			return prepared{}, e.fail(ctx, it, gen, fmt.Errorf("sign-in: %w", err)), false
+		}
+		set, optsKey = e.live.getKeyed()
 	}
-	set, optsKey := e.live.getKeyed()
 	key := c.Server() + "|" + sum + "|" + optsKey
 	// The same content of the same file (seen again after a touch or a
 	// rewrite) is never uploaded twice; other files with the same content
@@ -1231,9 +1245,13 @@ func (e *Engine) prepare(ctx context.Context, it Item, gen uint64, pre *prefetch
 			_ = e.st.deleteRecord(key)
 		}
 	}
-	p := prepared{it: it, fi: fi, data: data, key: key, c: c, set: set}
-	p.lim, err = c.Limits(ctx)
-	p.limOK = err == nil
+	p := prepared{it: it, fi: fi, data: data, key: key, c: c, set: set, optsKey: optsKey}
+	if lead != nil {
+		p.lim, p.limOK = lead.lim, lead.limOK
+	} else {
+		p.lim, err = c.Limits(ctx)
+		p.limOK = err == nil
+	}
 	p.chunked = p.limOK && p.lim.ChunksEnabled && p.lim.ChunkMin > 0 && it.Size >= p.lim.ChunkMin
 	return p, outcome{}, true
 }
@@ -1299,7 +1317,7 @@ func (e *Engine) send(ctx context.Context, gen uint64, p prepared) outcome {
 	// was hashed: check again right before the request, and once more when
 	// the client opens the body, so no request starts inside a wait.
 	if e.held() {
-		return e.requeue(it)
+		return e.putBack(ctx, gen, it)
 	}
 	open := up.Open
 	up.Open = func() (io.ReadCloser, error) {
@@ -1310,7 +1328,7 @@ func (e *Engine) send(ctx context.Context, gen uint64, p prepared) outcome {
 	}
 	f, err := c.Upload(ctx, up, set.Options, progress)
 	if errors.Is(err, errHeld) {
-		return e.requeue(it)
+		return e.putBack(ctx, gen, it)
 	}
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -1377,6 +1395,15 @@ func (e *Engine) held() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.paused || time.Now().Before(e.gate)
+}
+
+// putBack puts a running item back in the queue, unless it was cancelled
+// meanwhile (or the engine is closing: then it stays queued as it is).
+func (e *Engine) putBack(ctx context.Context, gen uint64, it Item) outcome {
+	if ctx.Err() != nil {
+		return e.fail(ctx, it, gen, ctx.Err())
+	}
+	return e.requeue(it)
 }
 
 // requeue puts an item back without counting an attempt.

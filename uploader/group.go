@@ -80,11 +80,23 @@ func groupable(it *Item, lim zipline.Limits, total, most int64) bool {
 func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*member) []outcome {
 	seen := map[string]int{lead.key: 0}
 	sending := []prepared{lead}
+	e.mu.Lock()
+	most := e.groupMax
+	e.mu.Unlock()
+	total := lead.it.Size
 	for _, m := range g {
-		p, out, ok := e.prepare(m.j.ctx, m.j.it, m.j.gen, m.j.pre, true)
+		if e.memberHook != nil {
+			e.memberHook(m.j.it)
+		}
+		// Sent with lead's client, so any 401 is charged to lead's sign-in.
+		p, out, ok := e.prepare(m.j.ctx, m.j.it, gen, m.j.pre, &lead)
 		switch twin, dup := seen[p.key]; {
 		case !ok:
 			m.out = out
+		case !groupable(&p.it, lead.lim, total, most):
+			// It grew since it was queued: it goes on its own.
+			p.it.solo = true
+			m.out = e.putBack(m.j.ctx, gen, p.it)
 		case dup:
 			// The same content twice: sent once, and the other gets its
 			// link as from the upload record.
@@ -93,6 +105,7 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 			seen[p.key] = len(sending)
 			m.p, m.sent = p, true
 			sending = append(sending, p)
+			total += p.it.Size
 		}
 	}
 	outs := make([]outcome, 0, 1+len(g))
@@ -112,7 +125,7 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 		default:
 			// Not sent, or links are not reused: it goes again, on its own
 			// turn (by then the record of its twin, if any, is written).
-			outs = append(outs, e.requeue(m.p.it))
+			outs = append(outs, e.putBack(m.j.ctx, gen, m.p.it))
 		}
 	}
 	return outs
@@ -123,10 +136,9 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*member) []outcome {
 	outs := make([]outcome, len(ps))
 	ctxs := []context.Context{ctx}
-	gens := []uint64{gen}
 	for _, m := range g {
 		if m.sent {
-			ctxs, gens = append(ctxs, m.j.ctx), append(gens, m.j.gen)
+			ctxs = append(ctxs, m.j.ctx)
 		}
 	}
 	each := func(f func(i int) outcome) []outcome {
@@ -139,7 +151,7 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 		return each(func(i int) outcome {
 			it := ps[i].it
 			it.solo = it.solo || solo
-			return e.requeue(it)
+			return e.putBack(ctxs[i], gen, it)
 		})
 	}
 	if len(ps) == 1 {
@@ -181,10 +193,7 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 		// Cancelled members are cancelled, at shutdown all stay queued;
 		// the others lost their request through no fault of their own.
 		return each(func(i int) outcome {
-			if ctxs[i].Err() != nil {
-				return e.fail(ctxs[i], ps[i].it, gens[i], err)
-			}
-			return e.requeue(ps[i].it)
+			return e.putBack(ctxs[i], gen, ps[i].it)
 		})
 	case errors.Is(err, zipline.ErrTooLarge) && errors.As(err, &apiErr) && apiErr.Status == 413:
 		// A body limit on the way (nginx's client_max_body_size): send
@@ -206,7 +215,7 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 	default:
 		// 401, 429, 5xx, network: what happens to one file happens to each.
 		return each(func(i int) outcome {
-			return e.fail(ctxs[i], ps[i].it, gens[i], fmt.Errorf("upload %s: %w", filepath.Base(ps[i].it.Path), err))
+			return e.fail(ctxs[i], ps[i].it, gen, fmt.Errorf("upload %s: %w", filepath.Base(ps[i].it.Path), err))
 		})
 	}
 }
