@@ -397,6 +397,8 @@ func uploadsBeforeNext(t *testing.T, e *Engine, r *recorder, next string) map[st
 		t.Fatal(err)
 	}
 	r.wait(t, 15*time.Second, "upload of "+next, func(evs []Event) bool { return uploadedPaths(evs)[next] == 1 })
-	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 })
-	return uploadedPaths(r.snapshot())
+	// Empty, and every link announced (a file leaves the queue just before
+	// its link is announced; two may go in one request).
+	testutil.WaitFor(t, 10*time.Second, "the queue to empty", func() bool { return len(e.Queue()) == 0 && e.Status().Running == 0 })
+	return uploadedPaths(r.drain(t, e))
 }

@@ -882,7 +882,7 @@ func (e *Engine) work(ctx context.Context, it Item, gen uint64, pre *prefetched)
 			for _, m := range g {
 				m.j.cancel(nil) // as the worker does with its own job's
 			}
-			return e.finish(outs, len(g))
+			return e.finish(outs, len(outs)-1)
 		}
 		out = e.send(ctx, gen, p)
 	}
@@ -991,6 +991,12 @@ func (c *committer) start(e *Engine) {
 // worker's next job. Both under one lock: the dispatcher never sees the
 // worker's slot free in between and starts a second worker for it.
 func (c *committer) handOff(e *Engine, outs ...outcome) job {
+	return c.add(e, true, outs)
+}
+
+// add queues a request's finished uploads; with next, the worker that sent
+// it also claims its next job (a group member settled early does not).
+func (c *committer) add(e *Engine, next bool, outs []outcome) job {
 	now := time.Now()
 	e.mu.Lock()
 	for i := range outs {
@@ -1000,7 +1006,10 @@ func (c *committer) handOff(e *Engine, outs ...outcome) job {
 	outs[len(outs)-1].last = true
 	e.finishing += len(outs)
 	e.finishingReqs++
-	next := e.nextJobLocked()
+	var j job
+	if next {
+		j = e.nextJobLocked()
+	}
 	e.mu.Unlock()
 	c.mu.Lock()
 	c.queue = append(c.queue, outs...)
@@ -1011,7 +1020,7 @@ func (c *committer) handOff(e *Engine, outs ...outcome) job {
 	}
 	// No kick: the worker takes the next item itself, or kicks when it
 	// cannot.
-	return next
+	return j
 }
 
 func (c *committer) run(e *Engine) {

@@ -143,7 +143,9 @@ func TestServerDownThen503(t *testing.T) {
 
 func TestUnauthorizedPausesAndResumes(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
-	f.srv.SetDelay("/api/upload", 20*time.Millisecond)
+	// Long enough that the burst, sent 8 files per request, is still
+	// going when the token is reset.
+	f.srv.SetDelay("/api/upload", 100*time.Millisecond)
 	e := f.open(t, f.config())
 	r := recordEvents(t, e)
 	const n = 30
@@ -196,12 +198,21 @@ func TestUnauthorizedPausesAndResumes(t *testing.T) {
 	}
 }
 
+// TestRateLimitGate: a burst over the rate limit, one file per request
+// (7 files, 3 requests per window) and grouped (40 files: at least 5
+// requests).
 func TestRateLimitGate(t *testing.T) {
+	t.Run("one-per-request", func(t *testing.T) { testRateLimitGate(t, true, 7) })
+	t.Run("grouped", func(t *testing.T) { testRateLimitGate(t, false, 40) })
+}
+
+func testRateLimitGate(t *testing.T, one bool, n int) {
 	f := newFixture(t, ziplinetest.RoleUser)
 	f.srv.SetUploadRateLimit(ziplinetest.RateLimit{Max: 3, Window: 2 * time.Second})
-	e := f.open(t, f.config())
+	cfg := f.config()
+	cfg.OneFilePerRequest = one
+	e := f.open(t, cfg)
 	r := recordEvents(t, e)
-	const n = 7
 	for i := range n {
 		p, _ := f.write(t, fmt.Sprintf("rl%d.png", i), 100+i)
 		if _, _, err := e.Add(p, AddOptions{}); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/zipline-tray/zipline-tray/zipline"
@@ -25,11 +26,8 @@ const (
 
 // member is a file claimed to go in another file's request.
 type member struct {
-	j job
-	p prepared
-	// out is the member's outcome when it is not sent (deleted, reused
-	// link, grown too big...).
-	out  outcome
+	j    job
+	p    prepared
 	sent bool
 	twin int // > 0: the same content as sending[twin], sent instead
 }
@@ -38,7 +36,7 @@ type member struct {
 // busy and more small files are ready; none otherwise.
 func (e *Engine) claimGroup(lead prepared) []*member {
 	if e.cfg.OneFilePerRequest || lead.data == nil || lead.chunked || !lead.limOK || lead.it.solo ||
-		lead.set.Options.Filename != "" || lead.it.Size > lead.lim.MaxFileSize {
+		lead.set.Options.Filename != "" || lead.it.Size <= 0 || lead.it.Size > lead.lim.MaxFileSize {
 		return nil
 	}
 	var g []*member
@@ -76,7 +74,8 @@ func groupable(it *Item, lim zipline.Limits, total, most int64) bool {
 }
 
 // sendGroup prepares the members and sends them with lead in one request.
-// It returns lead's outcome, then one per member.
+// Members that are not sent (deleted, reused link, grown) are settled at
+// once; it returns lead's outcome, then one per remaining member.
 func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*member) []outcome {
 	seen := map[string]int{lead.key: 0}
 	sending := []prepared{lead}
@@ -84,6 +83,7 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 	most := e.groupMax
 	e.mu.Unlock()
 	total := lead.it.Size
+	var twins []*member
 	for _, m := range g {
 		if e.memberHook != nil {
 			e.memberHook(m.j.it)
@@ -92,15 +92,16 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 		p, out, ok := e.prepare(m.j.ctx, m.j.it, gen, m.j.pre, &lead)
 		switch twin, dup := seen[p.key]; {
 		case !ok:
-			m.out = out
+			e.settleMember(m.j.ctx, gen, out)
 		case !groupable(&p.it, lead.lim, total, most):
 			// It grew since it was queued: it goes on its own.
 			p.it.solo = true
-			m.out = e.putBack(m.j.ctx, gen, p.it)
+			e.settleMember(m.j.ctx, gen, e.putBack(m.j.ctx, gen, p.it))
 		case dup:
 			// The same content twice: sent once, and the other gets its
 			// link as from the upload record.
 			m.p, m.twin = p, twin
+			twins = append(twins, m)
 		default:
 			seen[p.key] = len(sending)
 			m.p, m.sent = p, true
@@ -108,27 +109,41 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 			total += p.it.Size
 		}
 	}
-	outs := make([]outcome, 0, 1+len(g))
 	sent := e.sendMany(ctx, gen, sending, g)
-	outs = append(outs, sent[0])
-	i := 1
-	for _, m := range g {
+	outs := sent
+	for _, m := range twins {
+		tw := sent[m.twin]
 		switch {
-		case m.sent:
-			outs = append(outs, sent[i])
-			i++
-		case m.p.key == "":
-			outs = append(outs, m.out)
-		case sent[m.twin].ev.Type == EventUploaded && !sent[m.twin].it.Reused &&
+		case m.j.ctx.Err() != nil:
+			outs = append(outs, e.fail(m.j.ctx, m.p.it, gen, m.j.ctx.Err()))
+		case tw.ev.Type == EventUploaded && !tw.it.Reused && tw.rec.FileID != "" &&
 			(e.cfg.ReuseLinks || m.p.it.Path == sending[m.twin].it.Path):
-			outs = append(outs, reused(m.p.it, m.p.fi, sent[m.twin].rec, m.p.set.LinkFormat))
+			outs = append(outs, reused(m.p.it, m.p.fi, tw.rec, m.p.set.LinkFormat))
 		default:
 			// Not sent, or links are not reused: it goes again, on its own
 			// turn (by then the record of its twin, if any, is written).
-			outs = append(outs, e.putBack(m.j.ctx, gen, m.p.it))
+			outs = append(outs, e.requeue(m.p.it))
 		}
 	}
 	return outs
+}
+
+// settleMember settles a member that is not sent, at once: it leaves the
+// running uploads, so a cancel from now on finds it settled, and its
+// outcome does not wait for the group's request. A cancel that came first
+// wins over a reused link.
+func (e *Engine) settleMember(ctx context.Context, gen uint64, o outcome) {
+	if ctx.Err() != nil && o.ev.Type == EventUploaded {
+		o = e.fail(ctx, o.it, gen, ctx.Err())
+	}
+	e.mu.Lock()
+	e.extra--
+	e.mu.Unlock()
+	if o.ev.Type == EventUploaded {
+		e.commit.add(e, false, []outcome{o})
+	} else {
+		e.settle(o)
+	}
 }
 
 // sendMany sends ps (lead first, then the members that are sent, in g's
@@ -162,11 +177,29 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 	if e.held() {
 		return requeueAll(false)
 	}
-	// The request ends when any member is cancelled, or at shutdown.
+	// A user's cancel ends the request only until the body is complete, or
+	// when every file in it is cancelled: the server stores nothing of a
+	// body cut short, but from then on it may store every file, and the
+	// others sent again would be stored twice. A file cancelled later is
+	// deleted from the server instead.
+	// Shutdown ends the request at any time (like a crash: see the kill
+	// test's bound).
 	gctx, cancel := context.WithCancelCause(e.workCtx)
 	defer cancel(nil)
+	var mu sync.Mutex
+	complete, cancelled := false, 0
 	for _, c := range ctxs {
-		stop := context.AfterFunc(c, func() { cancel(context.Cause(c)) })
+		stop := context.AfterFunc(c, func() {
+			mu.Lock()
+			defer mu.Unlock()
+			cause := context.Cause(c)
+			if errors.Is(cause, errCancelled) {
+				cancelled++
+			}
+			if !complete || cancelled == len(ctxs) || !errors.Is(cause, errCancelled) {
+				cancel(cause)
+			}
+		})
 		defer stop()
 	}
 	ups := make([]zipline.Upload, len(ps))
@@ -182,11 +215,27 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 		}
 		return open()
 	}
+	// Asked once the last part's bytes are out, before the closing
+	// boundary: the body is complete only if no cancel came first.
+	ups[len(ups)-1].Unchanged = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if err := context.Cause(gctx); err != nil {
+			return err
+		}
+		complete = true
+		return nil
+	}
 	files, err := ps[0].c.UploadMany(gctx, ups, ps[0].set.Options, e.groupProgress(ps, 100*time.Millisecond))
 	var apiErr *zipline.APIError
 	switch {
 	case err == nil:
-		return each(func(i int) outcome { return e.uploaded(ctxs[i], ps[i], &files[i]) })
+		return each(func(i int) outcome {
+			if errors.Is(context.Cause(ctxs[i]), errCancelled) {
+				return e.cancelStored(ps[i], &files[i])
+			}
+			return e.uploaded(ctxs[i], ps[i], &files[i])
+		})
 	case errors.Is(err, errHeld):
 		return requeueAll(false)
 	case gctx.Err() != nil:
@@ -243,4 +292,19 @@ func (e *Engine) groupProgress(ps []prepared, every time.Duration) zipline.Progr
 		}
 		before = sent
 	}
+}
+
+// cancelStored settles a file cancelled after its group's body was
+// complete: the server has it, so it is deleted there.
+func (e *Engine) cancelStored(p prepared, f *zipline.UploadedFile) outcome {
+	it := p.it
+	ctx, stop := context.WithTimeout(e.workCtx, 30*time.Second)
+	defer stop()
+	it.Reason = "cancelled by the user; it had reached the server, and was deleted there"
+	if _, err := p.c.DeleteFile(ctx, f.ID); err != nil && !errors.Is(err, zipline.ErrNotFound) {
+		e.log.Warn("delete a cancelled upload from the server", "path", it.Path, "url", f.URL, "err", err)
+		it.Reason = fmt.Sprintf("cancelled by the user, but it had reached the server, which keeps it (%s): %v", f.URL, err)
+	}
+	it.State, it.Retrying, it.NextAttempt = StateCancelled, false, time.Time{}
+	return outcome{it: it, drop: true, ev: Event{Type: EventCancelled, Item: it.ID, Path: it.Path, Folder: it.Folder, Reason: it.Reason}}
 }

@@ -93,9 +93,13 @@ func itemID(t *testing.T, e *Engine, path string) ItemID {
 }
 
 func eventsFor(evs []Event, path string, typ EventType) int {
+	return countEvents(evs, func(ev Event) bool { return ev.Path == path && ev.Type == typ })
+}
+
+func countEvents(evs []Event, match func(Event) bool) int {
 	n := 0
 	for _, ev := range evs {
-		if ev.Path == path && ev.Type == typ {
+		if match(ev) {
 			n++
 		}
 	}

@@ -223,47 +223,6 @@ func TestGroupProxyLimit(t *testing.T) {
 	}
 }
 
-// Cancelling one file of a group in flight cancels that file; the others
-// go up once.
-func TestGroupCancelMember(t *testing.T) {
-	f := newFixture(t, ziplinetest.RoleAdmin)
-	f.srv.SetDelay("/api/upload", 30*time.Second)
-	e, r := oneWorker(t, f)
-	paths, sums := queueAll(t, f, e, "cm", 4, 1000)
-	r.wait(t, 10*time.Second, "the group to start", func(evs []Event) bool { return countType(evs, EventStarted) == 4 })
-	testutil.WaitFor(t, 10*time.Second, "the group's request", func() bool { return f.srv.InFlight() == 1 })
-	var victim ItemID
-	for _, it := range e.Queue() {
-		if it.Path == paths[2] {
-			victim = it.ID
-		}
-	}
-	f.srv.SetDelay("/api/upload", 0)
-	if err := e.Cancel(victim); err != nil {
-		t.Fatal(err)
-	}
-	r.wait(t, 10*time.Second, "the others uploaded", func(evs []Event) bool { return countType(evs, EventUploaded) == 3 })
-	var cancelled []string
-	for _, ev := range r.snapshot() {
-		if ev.Type == EventCancelled {
-			cancelled = append(cancelled, ev.Path)
-		}
-	}
-	if len(cancelled) != 1 || cancelled[0] != paths[2] {
-		t.Errorf("cancelled %v, want only %s", cancelled, paths[2])
-	}
-	// The others lost their request through no fault of theirs: no
-	// failure, no back-off.
-	if n := countType(r.snapshot(), EventFailed); n != 0 {
-		t.Errorf("%d failed events, want none", n)
-	}
-	delete(sums, paths[2])
-	checkLinks(t, f, r, sums)
-	if len(f.srv.Files()) != 3 {
-		t.Errorf("server has %d files, want 3", len(f.srv.Files()))
-	}
-}
-
 // A file deleted while queued behind a running upload is skipped when its
 // group forms; the rest of the group goes up in one request.
 func TestGroupMemberDeleted(t *testing.T) {

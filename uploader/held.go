@@ -130,9 +130,15 @@ func arrivedSince(since time.Time, held *heldFiles) func(string, fs.FileInfo) bo
 			return false
 		}
 		c, ok := changeTime(fi)
-		return ok && c.After(since) && !held.has(rel, fi)
+		return ok && c.After(since.Add(-fileClockLag)) && !held.has(rel, fi)
 	}
 }
+
+// fileClockLag: file times come from the kernel's coarse clock, up to a
+// tick (1-10 ms) behind time.Now, so a file made just after a mark can
+// carry a time just before it. Only the ctime test allows for it: a file
+// that was there before the mark is in the record and stays out anyway.
+const fileClockLag = 50 * time.Millisecond
 
 const heldFormat = 2 // 1 keyed names by path alone
 

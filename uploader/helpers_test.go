@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -180,6 +181,18 @@ func recordEvents(t testing.TB, e *Engine) *recorder {
 	}()
 	t.Cleanup(func() { stop(); <-done })
 	return r
+}
+
+// drain returns the events after every one e published so far has
+// reached r: a marker published now arrives after them.
+func (r *recorder) drain(t testing.TB, e *Engine) []Event {
+	t.Helper()
+	mark := fmt.Sprint("drain ", time.Now().UnixNano())
+	e.ev.publish(Event{Type: EventResumed, Reason: mark})
+	r.wait(t, 10*time.Second, "the events so far", func(evs []Event) bool {
+		return slices.ContainsFunc(evs, func(ev Event) bool { return ev.Reason == mark })
+	})
+	return slices.DeleteFunc(r.snapshot(), func(ev Event) bool { return ev.Reason == mark })
 }
 
 func (r *recorder) snapshot() []Event {
