@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zipline-tray/zipline-tray/auth"
 	"github.com/zipline-tray/zipline-tray/internal/testutil"
 	"github.com/zipline-tray/zipline-tray/uploader"
 	"github.com/zipline-tray/zipline-tray/zipline/ziplinetest"
@@ -175,6 +176,17 @@ func TestWatchPausesOn401AndResumesAfterLogin(t *testing.T) {
 func TestQueueCommandsWhileWatching(t *testing.T) {
 	s := newSignedIn(t, ziplinetest.Config{}, ziplinetest.RoleAdmin)
 	s.srv.SetDelay("/api/upload", 30*time.Second) // uploads hang: items stay in the queue
+	// One file per request: two uploads hang and the third waits in the
+	// queue (grouped, it would ride in the first request, and a cancel
+	// after the body is sent waits for the server's answer).
+	cfg, err := auth.LoadConfig(s.Paths.ConfigFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Watch.OneFilePerRequest = true
+	if err := cfg.Save(s.Paths.ConfigFile()); err != nil {
+		t.Fatal(err)
+	}
 	dir := t.TempDir()
 	w := startWatch(t, s, dir)
 	for _, n := range []string{"a.png", "b.png", "c.png"} {

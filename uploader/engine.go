@@ -867,6 +867,7 @@ type outcome struct {
 	drop    bool        // leaves the in-memory queue (terminal)
 	file    fs.FileInfo // the file as it was read, for DeleteAfterUpload
 	last    bool        // the last of its request's outcomes (committer)
+	stored  *storedFile // cancelled, but the server has it: delete it there
 }
 
 // work runs one upload attempt and returns the worker's next job (zero:
@@ -899,19 +900,33 @@ func (e *Engine) finish(outs []outcome, extra int) job {
 		e.extra -= extra
 		e.mu.Unlock()
 	}
-	var up []outcome
+	var up, stored []outcome
 	for _, o := range outs {
 		// Every finished upload (reused links too) goes through the
 		// committer, so links are announced, and copied, in the order
 		// uploads finished.
-		if o.ev.Type == EventUploaded {
+		switch {
+		case o.ev.Type == EventUploaded:
 			up = append(up, o)
-		} else {
+		case o.stored != nil:
+			stored = append(stored, o)
+		default:
 			e.settle(o)
 		}
 	}
+	if len(stored) == 0 {
+		if len(up) > 0 {
+			return e.commit.handOff(e, up...)
+		}
+		return e.nextJob()
+	}
+	// Cancelled files the server has: the others are handed over first,
+	// then these are deleted there, then the worker goes on.
 	if len(up) > 0 {
-		return e.commit.handOff(e, up...)
+		e.commit.add(e, false, up)
+	}
+	for _, o := range stored {
+		e.settle(e.deleteStored(o))
 	}
 	return e.nextJob()
 }

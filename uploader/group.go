@@ -116,6 +116,13 @@ func (e *Engine) sendGroup(ctx context.Context, gen uint64, lead prepared, g []*
 		switch {
 		case m.j.ctx.Err() != nil:
 			outs = append(outs, e.fail(m.j.ctx, m.p.it, gen, m.j.ctx.Err()))
+		case tw.ev.Type == EventFailed:
+			// Its twin failed: the same back-off, not a retry at once.
+			it := m.p.it
+			it.State, it.Retrying, it.NextAttempt, it.Reason = tw.it.State, tw.it.Retrying, tw.it.NextAttempt, tw.it.Reason
+			ev := tw.ev
+			ev.Item, ev.Path, ev.Folder = it.ID, it.Path, it.Folder
+			outs = append(outs, outcome{it: it, ev: ev})
 		case tw.ev.Type == EventUploaded && !tw.it.Reused && tw.rec.FileID != "" &&
 			(e.cfg.ReuseLinks || m.p.it.Path == sending[m.twin].it.Path):
 			outs = append(outs, reused(m.p.it, m.p.fi, tw.rec, m.p.set.LinkFormat))
@@ -232,7 +239,12 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 	case err == nil:
 		return each(func(i int) outcome {
 			if errors.Is(context.Cause(ctxs[i]), errCancelled) {
-				return e.cancelStored(ps[i], &files[i])
+				// Deleted on the server once the others are handed over
+				// (finish): a network round trip here would leave them
+				// running, decided, for a cancel to find.
+				o := e.fail(ctxs[i], ps[i].it, gen, context.Cause(ctxs[i]))
+				o.stored = &storedFile{c: ps[i].c, f: files[i]}
+				return o
 			}
 			return e.uploaded(ctxs[i], ps[i], &files[i])
 		})
@@ -242,7 +254,13 @@ func (e *Engine) sendMany(ctx context.Context, gen uint64, ps []prepared, g []*m
 		// Cancelled members are cancelled, at shutdown all stay queued;
 		// the others lost their request through no fault of their own.
 		return each(func(i int) outcome {
-			return e.putBack(ctxs[i], gen, ps[i].it)
+			o := e.putBack(ctxs[i], gen, ps[i].it)
+			if complete && o.ev.Type == EventCancelled {
+				// Every file was cancelled after the body was out.
+				o.it.Reason = "cancelled by the user; all of it had been sent, so the server may have kept a copy"
+				o.ev.Reason = o.it.Reason
+			}
+			return o
 		})
 	case errors.Is(err, zipline.ErrTooLarge) && errors.As(err, &apiErr) && apiErr.Status == 413:
 		// A body limit on the way (nginx's client_max_body_size): send
@@ -294,17 +312,22 @@ func (e *Engine) groupProgress(ps []prepared, every time.Duration) zipline.Progr
 	}
 }
 
-// cancelStored settles a file cancelled after its group's body was
-// complete: the server has it, so it is deleted there.
-func (e *Engine) cancelStored(p prepared, f *zipline.UploadedFile) outcome {
-	it := p.it
-	ctx, stop := context.WithTimeout(e.workCtx, 30*time.Second)
+// storedFile is a cancelled file the server had already stored.
+type storedFile struct {
+	c *zipline.Client
+	f zipline.UploadedFile
+}
+
+// deleteStored deletes o's stored copy on the server and says so in its
+// reason. Close ends the wait (the reason then says the server kept it).
+func (e *Engine) deleteStored(o outcome) outcome {
+	ctx, stop := context.WithTimeout(e.ctx, 30*time.Second)
 	defer stop()
-	it.Reason = "cancelled by the user; it had reached the server, and was deleted there"
-	if _, err := p.c.DeleteFile(ctx, f.ID); err != nil && !errors.Is(err, zipline.ErrNotFound) {
-		e.log.Warn("delete a cancelled upload from the server", "path", it.Path, "url", f.URL, "err", err)
-		it.Reason = fmt.Sprintf("cancelled by the user, but it had reached the server, which keeps it (%s): %v", f.URL, err)
+	o.it.Reason = "cancelled by the user; it had reached the server, and was deleted there"
+	if _, err := o.stored.c.DeleteFile(ctx, o.stored.f.ID); err != nil && !errors.Is(err, zipline.ErrNotFound) {
+		e.log.Warn("delete a cancelled upload from the server", "path", o.it.Path, "url", o.stored.f.URL, "err", err)
+		o.it.Reason = fmt.Sprintf("cancelled by the user, but it had reached the server, which keeps it (%s): %v", o.stored.f.URL, err)
 	}
-	it.State, it.Retrying, it.NextAttempt = StateCancelled, false, time.Time{}
-	return outcome{it: it, drop: true, ev: Event{Type: EventCancelled, Item: it.ID, Path: it.Path, Folder: it.Folder, Reason: it.Reason}}
+	o.ev.Reason = o.it.Reason
+	return o
 }
