@@ -29,7 +29,7 @@ type member struct {
 	j    job
 	p    prepared
 	sent bool
-	twin int // > 0: the same content as sending[twin], sent instead
+	twin int // with the same content as sending[twin] (the lead: 0), which goes instead
 }
 
 // claimGroup claims the files to send along with lead, if all workers are
