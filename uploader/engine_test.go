@@ -754,7 +754,7 @@ func TestControlOpen(t *testing.T) {
 // updated, not doubled).
 func TestChangedWhileQueuedUploadedOnce(t *testing.T) {
 	f := newFixture(t, ziplinetest.RoleAdmin)
-	f.srv.SetDelay("/api/upload", 300*time.Millisecond)
+	f.srv.SetDelay("/api/upload", 2*time.Second)
 	cfg := f.config()
 	cfg.Concurrency = 1
 	e := f.open(t, cfg)
@@ -767,12 +767,16 @@ func TestChangedWhileQueuedUploadedOnce(t *testing.T) {
 		return AddOptions{Source: SourceWatch, Size: fi.Size(), ModTime: fi.ModTime()}
 	}
 	blocker, _ := f.write(t, "first.png", 1000) // takes the only slot
+	e.addMany([]addReq{{path: blocker, o: stat(blocker)}})
+	// Its request is on its way (alone: queued with it, the shot would
+	// ride in it, grouped, instead of waiting).
+	testutil.WaitFor(t, 10*time.Second, "the blocker's request", func() bool { return f.srv.InFlight() == 1 })
 	p, oldSum := f.write(t, "shot.png", 2000)
-	res := e.addMany([]addReq{{path: blocker, o: stat(blocker)}, {path: p, o: stat(p)}})
-	if res[1].err != nil || !res[1].added {
-		t.Fatalf("add: %+v", res[1])
+	res := e.addMany([]addReq{{path: p, o: stat(p)}})
+	if res[0].err != nil || !res[0].added {
+		t.Fatalf("add: %+v", res[0])
 	}
-	first := res[1].it.ID
+	first := res[0].it.ID
 	_, newSum := f.write(t, "shot.png", 3000)
 	again := e.addMany([]addReq{{path: p, o: stat(p)}})[0]
 	if again.err != nil || again.added || again.it.ID != first || again.it.Size != 3000 {
